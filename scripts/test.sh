@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs dependencies, builds the release and
+# the AddressSanitizer+UndefinedBehaviorSanitizer configurations, runs the unit tests in
+# both, the fuzz-corpus replays, the integration suites (pytest) and the browser tests, and
+# ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/test-output
+rm -rf "$OUT" && mkdir -p "$OUT"
+JOBS=${JOBS:-$(nproc)}
+
+step() { printf '\n=== %s\n' "$*"; }
+fail_setup() { echo "test: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+step "setup"
+scripts/setup.sh || fail_setup "dependency setup failed"
+
+step "release build"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOJO_WERROR=ON >/dev/null \
+    && cmake --build build/release -j "$JOBS" || fail_setup "release build failed"
+
+step "sanitizer build (ASan + UBSan)"
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMOJO_SANITIZE=ON \
+    -DMMOJO_WERROR=ON >/dev/null \
+    && cmake --build build/sanitize -j "$JOBS" || fail_setup "sanitizer build failed"
+
+step "unit tests (release)"
+ctest --test-dir build/release -j "$JOBS" --output-on-failure \
+    --output-junit "$OUT/ctest-release.xml" | tail -n 25
+
+step "unit tests (sanitizers)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/sanitize -j "$JOBS" --output-on-failure \
+    --output-junit "$OUT/ctest-sanitize.xml" | tail -n 25
+
+if compgen -G "tests/integration/test_*.py" >/dev/null; then
+    step "integration tests (pytest)"
+    MMOJO_BUILD_DIR=$ROOT/build/release .venv/bin/python -m pytest tests/integration -q \
+        --junitxml="$OUT/pytest.xml" -p no:cacheprovider | tail -n 30
+fi
+
+if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
+    step "browser tests (Playwright + Chromium)"
+    MMOJO_BUILD_DIR=$ROOT/build/release TEST_OUTPUT_DIR=$OUT/browser \
+        node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=junit --test-reporter-destination="$OUT/browser.xml" \
+        tests/browser/ 2>&1 | tail -n 40
+fi
+
+step "summary"
+.venv/bin/python scripts/summarize_tests.py "$OUT"

@@ -1,0 +1,77 @@
+// A loaded model: hyperparameters, tokenizer and weights (pointers into the mapped GGUF).
+// Each architecture family is one small file under src/model/ that registers a forward pass
+// built from the shared blocks (norms, attention, feed-forward).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
+
+namespace mmojo {
+
+class ThreadPool;
+struct Batch;
+class KvCache;
+
+// Pooling of per-token states into one embedding (llama.cpp's pooling_type numbers).
+enum class Pooling : int32_t { kUnspecified = -1, kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
+
+struct ModelHparams {
+    std::string arch;             // general.architecture
+    uint32_t n_vocab = 0;
+    uint32_t n_ctx_train = 0;     // <arch>.context_length
+    uint32_t n_embd = 0;
+    uint32_t n_layer = 0;
+    uint32_t n_head = 0;
+    uint32_t n_head_kv = 0;
+    uint32_t head_dim_k = 0;      // <arch>.attention.key_length, default n_embd / n_head
+    uint32_t head_dim_v = 0;
+    uint32_t n_ff = 0;
+    float norm_eps = 1e-5f;
+    bool causal = true;           // false for encoders (bert)
+    Pooling pooling = Pooling::kUnspecified;
+};
+
+struct ModelLoadOptions {
+    // Byte range of the GGUF inside a larger file (an entry of the executable's ZIP).
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    // Called with a fraction in [0, 1] while loading (for /health and the loading page).
+    std::function<void(float)> progress;
+};
+
+class Model {
+public:
+    virtual ~Model() = default;
+    // Reads the file, picks the architecture by general.architecture and binds every
+    // tensor. Throws std::runtime_error naming an unknown architecture or missing tensor.
+    static std::unique_ptr<Model> load(const std::string& path, const ModelLoadOptions& options = {});
+
+    const ModelHparams& hparams() const { return hparams_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    const GgufFile& gguf() const { return *gguf_; }
+    uint64_t n_params() const { return n_params_; }
+    uint64_t size_bytes() const { return size_bytes_; }   // bytes of tensor data
+    // tokenizer.chat_template, or "" when the file has none.
+    std::string chat_template() const;
+    // One line such as "Q4_0" for the dominant weight type (general.file_type when present).
+    std::string type_label() const;
+
+    // Runs the network on a batch (see runtime/batch.h), reading and extending `cache`.
+    // Writes logits (n_vocab floats) or, for encoders, hidden states (n_embd floats) for
+    // every batch entry that asks for output, in batch order.
+    virtual void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out) = 0;
+
+protected:
+    ModelHparams hparams_;
+    std::unique_ptr<GgufFile> gguf_;
+    std::unique_ptr<Tokenizer> tokenizer_;
+    uint64_t n_params_ = 0;
+    uint64_t size_bytes_ = 0;
+};
+
+}  // namespace mmojo

@@ -1,0 +1,78 @@
+// An inference context: a model plus KV cache, thread pool and output buffers. Several
+// sequences (server slots) share one context and are decoded together in one batch
+// (continuous batching); each sequence owns its own region of the KV cache.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "model/model.h"
+#include "quant/tensor_type.h"
+
+namespace mmojo {
+
+struct ContextParams {
+    uint32_t n_ctx = 0;           // total cache positions; 0: the model's trained size capped by n_ctx_max
+    uint32_t n_ctx_max = 8192;    // --ctx-size-max
+    uint32_t n_seq = 1;           // sequences (server slots); each gets n_ctx / n_seq positions
+    uint32_t n_batch = 512;       // largest number of tokens evaluated in one forward pass
+    int n_threads = 0;            // 0: physical cores
+    TensorType type_k = TensorType::kF16;
+    TensorType type_v = TensorType::kF16;
+};
+
+struct BatchEntry {
+    int32_t token;
+    int32_t pos;      // position within its sequence
+    int32_t seq;      // sequence id, 0 .. n_seq-1
+    bool output;      // compute logits (or embedding) for this entry
+};
+
+struct Batch {
+    std::vector<BatchEntry> entries;
+    void clear() { entries.clear(); }
+    void add(int32_t token, int32_t pos, int32_t seq, bool output) {
+        entries.push_back({token, pos, seq, output});
+    }
+};
+
+class ThreadPool;
+class KvCache;
+
+class Context {
+public:
+    Context(Model& model, const ContextParams& params);
+    ~Context();
+
+    // Evaluates the batch (split into n_batch chunks internally). Throws std::runtime_error
+    // when a position does not fit the sequence's share of the cache.
+    void decode(const Batch& batch);
+    // Output row i (in batch order among entries with output=true) of the last decode:
+    // n_vocab logits for decoders, n_embd hidden state for encoders.
+    const float* output(int i) const;
+    int n_outputs() const { return n_outputs_; }
+
+    // Sequence bookkeeping for slots: forget everything, or keep only positions < n_keep.
+    void seq_clear(int32_t seq);
+    void seq_truncate(int32_t seq, int32_t n_keep);
+    int32_t seq_length(int32_t seq) const;   // next free position
+
+    Model& model() const { return model_; }
+    uint32_t n_ctx() const { return n_ctx_; }
+    uint32_t n_ctx_seq() const { return n_ctx_ / params_.n_seq; }
+    const ContextParams& params() const { return params_; }
+    ThreadPool& pool() { return *pool_; }
+
+private:
+    Model& model_;
+    ContextParams params_;
+    uint32_t n_ctx_ = 0;
+    std::unique_ptr<ThreadPool> pool_;
+    std::unique_ptr<KvCache> cache_;
+    std::vector<float> outputs_;
+    int n_outputs_ = 0;
+};
+
+}  // namespace mmojo
