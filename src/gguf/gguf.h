@@ -54,6 +54,15 @@ struct GgufValue {
     bool as_bool() const;
     const std::string& as_string() const;
     const GgufArray& as_array() const;
+
+    // Builders (writer, tests). `type` picks the width; throws GgufError when `type` is not
+    // of the builder's family or the value does not fit in it.
+    static GgufValue make_uint(GgufValueType type, uint64_t v);
+    static GgufValue make_int(GgufValueType type, int64_t v);
+    static GgufValue make_float(GgufValueType type, double v);
+    static GgufValue make_bool(bool v);
+    static GgufValue make_string(std::string v);
+    static GgufValue make_array(GgufValueType element_type, std::vector<GgufValue> values);
 };
 
 struct GgufTensorInfo {
