@@ -3,6 +3,8 @@
 // as numbered by the `gguf` Python package's GGMLQuantizationType).
 #include "quant/tensor_type.h"
 
+#include "quant/kernels.h"
+
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -60,30 +62,49 @@ constexpr const char* kTypeNames[] = {
 };
 constexpr uint32_t kTypeNameCount = sizeof(kTypeNames) / sizeof(kTypeNames[0]);
 
-// One row per supported type. Kernels are filled in by quant/kernels.h users below; a null
-// to_float/vec_dot means "not implemented yet".
+// One row per supported type. `vec_dot` starts as the generic kernel; quant/dispatch.cpp
+// may replace it with a SIMD one. Q8_1 and Q8_K exist only as activation (vec_dot_type)
+// formats: they have no dot product of their own.
+//
+// Note: block_bytes of Q8_1 is 36 (f16 d, f16 s, 32 x int8) as in current ggml; the `gguf`
+// Python package still lists 40 from an older layout. Q8_1 never appears in files.
 TensorTypeTraits g_table[] = {
     // type, name, block_size, block_bytes, to_float, from_float, vec_dot_type, vec_dot,
     // vec_dot_generic
-    {TensorType::kF32, "f32", 1, 4, nullptr, nullptr, TensorType::kF32, nullptr, nullptr},
-    {TensorType::kF16, "f16", 1, 2, nullptr, nullptr, TensorType::kF16, nullptr, nullptr},
-    {TensorType::kBF16, "bf16", 1, 2, nullptr, nullptr, TensorType::kBF16, nullptr, nullptr},
-    {TensorType::kQ4_0, "q4_0", 32, 18, nullptr, nullptr, TensorType::kQ8_0, nullptr, nullptr},
-    {TensorType::kQ4_1, "q4_1", 32, 20, nullptr, nullptr, TensorType::kQ8_1, nullptr, nullptr},
-    {TensorType::kQ5_0, "q5_0", 32, 22, nullptr, nullptr, TensorType::kQ8_0, nullptr, nullptr},
-    {TensorType::kQ5_1, "q5_1", 32, 24, nullptr, nullptr, TensorType::kQ8_1, nullptr, nullptr},
-    {TensorType::kQ8_0, "q8_0", 32, 34, nullptr, nullptr, TensorType::kQ8_0, nullptr, nullptr},
-    {TensorType::kQ8_1, "q8_1", 32, 36, nullptr, nullptr, TensorType::kQ8_1, nullptr, nullptr},
-    {TensorType::kQ2_K, "q2_K", 256, 84, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kQ3_K, "q3_K", 256, 110, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kQ4_K, "q4_K", 256, 144, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kQ5_K, "q5_K", 256, 176, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kQ6_K, "q6_K", 256, 210, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kQ8_K, "q8_K", 256, 292, nullptr, nullptr, TensorType::kQ8_K, nullptr, nullptr},
-    {TensorType::kIQ4_NL, "iq4_nl", 32, 18, nullptr, nullptr, TensorType::kQ8_0, nullptr,
-     nullptr},
-    {TensorType::kIQ4_XS, "iq4_xs", 256, 136, nullptr, nullptr, TensorType::kQ8_K, nullptr,
-     nullptr},
+    {TensorType::kF32, "f32", 1, 4, f32_to_float, f32_from_float, TensorType::kF32,
+     vec_dot_f32_generic, vec_dot_f32_generic},
+    {TensorType::kF16, "f16", 1, 2, f16_to_float, f16_from_float, TensorType::kF16,
+     vec_dot_f16_generic, vec_dot_f16_generic},
+    {TensorType::kBF16, "bf16", 1, 2, bf16_to_float, bf16_from_float, TensorType::kBF16,
+     vec_dot_bf16_generic, vec_dot_bf16_generic},
+    {TensorType::kQ4_0, "q4_0", 32, 18, q4_0_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_q4_0_q8_0_generic, vec_dot_q4_0_q8_0_generic},
+    {TensorType::kQ4_1, "q4_1", 32, 20, q4_1_to_float, nullptr, TensorType::kQ8_1,
+     vec_dot_q4_1_q8_1_generic, vec_dot_q4_1_q8_1_generic},
+    {TensorType::kQ5_0, "q5_0", 32, 22, q5_0_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_q5_0_q8_0_generic, vec_dot_q5_0_q8_0_generic},
+    {TensorType::kQ5_1, "q5_1", 32, 24, q5_1_to_float, nullptr, TensorType::kQ8_1,
+     vec_dot_q5_1_q8_1_generic, vec_dot_q5_1_q8_1_generic},
+    {TensorType::kQ8_0, "q8_0", 32, 34, q8_0_to_float, q8_0_from_float, TensorType::kQ8_0,
+     vec_dot_q8_0_q8_0_generic, vec_dot_q8_0_q8_0_generic},
+    {TensorType::kQ8_1, "q8_1", 32, 36, q8_1_to_float, q8_1_from_float, TensorType::kQ8_1,
+     nullptr, nullptr},
+    {TensorType::kQ2_K, "q2_K", 256, 84, q2_k_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_q2_k_q8_k_generic, vec_dot_q2_k_q8_k_generic},
+    {TensorType::kQ3_K, "q3_K", 256, 110, q3_k_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_q3_k_q8_k_generic, vec_dot_q3_k_q8_k_generic},
+    {TensorType::kQ4_K, "q4_K", 256, 144, q4_k_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_q4_k_q8_k_generic, vec_dot_q4_k_q8_k_generic},
+    {TensorType::kQ5_K, "q5_K", 256, 176, q5_k_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_q5_k_q8_k_generic, vec_dot_q5_k_q8_k_generic},
+    {TensorType::kQ6_K, "q6_K", 256, 210, q6_k_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_q6_k_q8_k_generic, vec_dot_q6_k_q8_k_generic},
+    {TensorType::kQ8_K, "q8_K", 256, 292, q8_k_to_float, q8_k_from_float, TensorType::kQ8_K,
+     nullptr, nullptr},
+    {TensorType::kIQ4_NL, "iq4_nl", 32, 18, iq4_nl_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_iq4_nl_q8_0_generic, vec_dot_iq4_nl_q8_0_generic},
+    {TensorType::kIQ4_XS, "iq4_xs", 256, 136, iq4_xs_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq4_xs_q8_k_generic, vec_dot_iq4_xs_q8_k_generic},
 };
 
 TensorTypeTraits* find_row(TensorType type) {
