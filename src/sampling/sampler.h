@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <random>
 #include <vector>
 
@@ -31,26 +30,63 @@ struct TokenProb {
     float prob;
 };
 
+// Penalties, then the filters, then the draw; each step follows llama.cpp's sampler of the
+// same name:
+//  - penalties over the last repeat_last_n accepted tokens (prompt and generated): a token
+//    seen c > 0 times gets logit /= repeat_penalty if the logit is > 0, else *= it; then
+//    logit -= c * frequency_penalty + presence_penalty.
+//  - top-k keeps the k highest logits; typical-p keeps the tokens whose surprisal is closest
+//    to the entropy until their probabilities add up to more than p; top-p keeps the most
+//    likely tokens until they add up to at least p; min-p drops tokens with
+//    p < min_p * p_max. Each keeps at least min_keep tokens and works on the distribution
+//    at temperature 1.
+//  - temperature divides the remaining logits, softmax gives the final distribution.
+//  - the draw: u = rng() / 2^32 from std::mt19937 seeded with `seed` (a std::random_device
+//    value when seed is 0xFFFFFFFF), then the first candidate, in order of decreasing
+//    probability (lower id first on ties), whose cumulative probability exceeds u.
+// Greedy (temperature <= 0): the highest penalized logit, lowest id on ties.
+// Memory: everything is allocated in the constructor (n_vocab candidates and the penalty
+// window); sample() and accept() do not allocate, except that repeat_last_n = -1 keeps the
+// whole history in a growing vector.
 class Sampler {
 public:
     Sampler(const SamplingParams& params, int32_t n_vocab);
     // Picks a token from n_vocab logits (not modified). Fills `probs` (if not null) with the
-    // n_probs most likely candidates after the chain, as llama-server reports them.
+    // n_probs most likely candidates after the chain with their final probabilities, as
+    // llama-server reports them with post_sampling_probs (greedy: the pick with 1, then the
+    // next most likely with 0).
     int32_t sample(const float* logits, std::vector<TokenProb>* probs = nullptr);
-    // Records a token (prompt or generated) for the penalties.
+    // Probability of the last sampled token in the final distribution (1 when greedy).
+    float last_prob() const { return last_prob_; }
+    // Records a token (prompt or generated) for the penalties. Throws std::out_of_range for
+    // an id outside [0, n_vocab).
     void accept(int32_t token);
+    // Forgets the history and restarts the random sequence from the seed.
     void reset();
     const SamplingParams& params() const { return params_; }
     uint32_t seed() const { return seed_; }
+    int32_t n_vocab() const { return n_vocab_; }
 
 private:
+    struct Candidate { int32_t id; float logit; float p; float aux; };  // aux: typical-p distance
+    void apply_penalties();
+    void sort_candidates(size_t n);
+    void softmax(size_t n);
+    size_t typical(size_t n);
+
     SamplingParams params_;
     int32_t n_vocab_;
     uint32_t seed_;
     std::mt19937 rng_;
-    std::deque<int32_t> history_;
-    struct Candidate { int32_t id; float logit; float p; };
+    std::vector<int32_t> window_;        // ring buffer of the last repeat_last_n tokens
+    size_t window_head_ = 0;             // next write position once the ring is full
+    std::vector<int32_t> counts_;        // occurrences of each id in window_
     std::vector<Candidate> candidates_;  // reused between calls: no per-token allocation
+    float last_prob_ = 0.0f;
 };
+
+// Softmax over the raw logits (nothing of the chain), its n most likely tokens in order
+// (lower id first on ties): llama-server's n_probs with post_sampling_probs = false.
+void raw_top_probs(const float* logits, int32_t n_vocab, int32_t n, std::vector<TokenProb>& out);
 
 }  // namespace mmojo

@@ -1,0 +1,592 @@
+// The table of every command-line flag and the parser that applies it to Options.
+// Flag names, defaults and environment variables follow llama.cpp's llama-server and
+// llama-cli (common/arg.cpp's documented behaviour); flags marked "ours" are mmojo-only.
+#include "app/options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace mmojo {
+
+namespace {
+
+// ---- value parsing helpers: each error names the flag as the user spelled it ------------
+
+std::string quoted(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    out.push_back('\'');
+    out.append(s);
+    out.push_back('\'');
+    return out;
+}
+
+int64_t parse_integer(const std::string& flag, const std::string& value, int64_t lo, int64_t hi) {
+    int64_t v = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    if (first != last && *first == '+') ++first;
+    auto [ptr, ec] = std::from_chars(first, last, v);
+    if (value.empty() || ec == std::errc::invalid_argument || ptr != last) {
+        throw OptionsError("invalid value " + quoted(value) + " for " + flag + ": expected an integer");
+    }
+    if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
+        throw OptionsError("value " + value + " for " + flag + " is out of range: expected " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    return v;
+}
+
+std::string format_float(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+
+// lo/hi inclusive unless lo_open (then v must be > lo).
+float parse_real(const std::string& flag, const std::string& value, double lo, double hi,
+                 bool lo_open = false) {
+    double v = 0;
+    const char* first = value.data();
+    const char* last = value.data() + value.size();
+    if (first != last && *first == '+') ++first;
+    auto [ptr, ec] = std::from_chars(first, last, v);
+    if (value.empty() || ec == std::errc::invalid_argument || ptr != last || !std::isfinite(v)) {
+        throw OptionsError("invalid value " + quoted(value) + " for " + flag + ": expected a number");
+    }
+    bool below = lo_open ? !(v > lo) : v < lo;
+    if (ec == std::errc::result_out_of_range || below || v > hi) {
+        std::string range = lo_open ? "greater than " + format_float(lo) : format_float(lo);
+        if (hi < std::numeric_limits<double>::max()) {
+            range = lo_open ? range + " and at most " + format_float(hi)
+                            : format_float(lo) + " to " + format_float(hi);
+        } else if (!lo_open) {
+            range = "at least " + format_float(lo);
+        }
+        throw OptionsError("value " + value + " for " + flag + " is out of range: expected " + range);
+    }
+    return float(v);
+}
+
+bool parse_env_bool(const std::string& var, const std::string& value) {
+    std::string v = value;
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (v == "1" || v == "true" || v == "on" || v == "yes" || v == "enabled") return true;
+    if (v == "0" || v == "false" || v == "off" || v == "no" || v == "disabled" || v.empty()) return false;
+    throw OptionsError("invalid value " + quoted(value) + " for environment variable " + var +
+                       ": expected true or false");
+}
+
+TensorType parse_cache_type(const std::string& flag, const std::string& value) {
+    if (value == "f32") return TensorType::kF32;
+    if (value == "f16") return TensorType::kF16;
+    throw OptionsError("unsupported cache type " + quoted(value) + " for " + flag +
+                       ": expected f32 or f16");
+}
+
+std::string cache_type_name(TensorType t) { return t == TensorType::kF32 ? "f32" : "f16"; }
+
+std::string read_text_file(const std::string& flag, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw OptionsError("cannot read " + quoted(path) + " given to " + flag + ": no such readable file");
+    std::ostringstream os;
+    os << in.rdbuf();
+    if (in.bad()) throw OptionsError("error reading " + quoted(path) + " given to " + flag);
+    return os.str();
+}
+
+// The escapes llama-cli processes in a prompt: \n \r \t \' \" \\ and \xHH; anything else
+// stays as written.
+std::string process_escapes(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\' || i + 1 >= s.size()) {
+            out += s[i];
+            continue;
+        }
+        char c = s[i + 1];
+        switch (c) {
+            case 'n': out += '\n'; ++i; break;
+            case 'r': out += '\r'; ++i; break;
+            case 't': out += '\t'; ++i; break;
+            case '\'': out += '\''; ++i; break;
+            case '"': out += '"'; ++i; break;
+            case '\\': out += '\\'; ++i; break;
+            case 'x': {
+                auto hex = [](char h) -> int {
+                    if (h >= '0' && h <= '9') return h - '0';
+                    if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+                    if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+                    return -1;
+                };
+                if (i + 3 < s.size() && hex(s[i + 2]) >= 0 && hex(s[i + 3]) >= 0) {
+                    out += char(hex(s[i + 2]) * 16 + hex(s[i + 3]));
+                    i += 3;
+                } else {
+                    out += s[i];
+                }
+                break;
+            }
+            default: out += s[i]; break;
+        }
+    }
+    return out;
+}
+
+// ---- table construction helpers --------------------------------------------------------
+
+using Apply = std::function<void(Options&, const std::string&, const std::string&)>;
+
+OptionSpec make(std::vector<std::string> names, ValueKind kind, std::string value_name, OptionGroup group,
+                std::string env, std::string help, std::function<std::string()> default_text, Apply apply) {
+    OptionSpec s;
+    s.names = std::move(names);
+    s.kind = kind;
+    s.value_name = std::move(value_name);
+    s.group = group;
+    s.env = std::move(env);
+    s.help = std::move(help);
+    s.default_text = std::move(default_text);
+    s.apply = std::move(apply);
+    return s;
+}
+
+OptionSpec flag(std::vector<std::string> names, OptionGroup group, std::string env, std::string help,
+                std::function<void(Options&)> set) {
+    return make(std::move(names), ValueKind::kNone, "", group, std::move(env), std::move(help), nullptr,
+                [set](Options& o, const std::string&, const std::string&) { set(o); });
+}
+
+// Integer option stored through `get` (a reference accessor), range [lo, hi].
+template <typename T, typename Get>
+OptionSpec int_option(std::vector<std::string> names, std::string value_name, OptionGroup group,
+                      std::string env, std::string help, int64_t lo, int64_t hi, Get get) {
+    return make(std::move(names), ValueKind::kInt, std::move(value_name), group, std::move(env),
+                std::move(help),
+                [get] { Options d; return std::to_string(get(d)); },
+                [get, lo, hi](Options& o, const std::string& f, const std::string& v) {
+                    get(o) = T(parse_integer(f, v, lo, hi));
+                });
+}
+
+template <typename Get>
+OptionSpec float_option(std::vector<std::string> names, OptionGroup group, std::string help, double lo,
+                        double hi, bool lo_open, Get get) {
+    return make(std::move(names), ValueKind::kFloat, "N", group, "", std::move(help),
+                [get] { Options d; return format_float(double(get(d))); },
+                [get, lo, hi, lo_open](Options& o, const std::string& f, const std::string& v) {
+                    get(o) = parse_real(f, v, lo, hi, lo_open);
+                });
+}
+
+constexpr double kInf = std::numeric_limits<double>::max();
+constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
+
+const char* const kCpuLevels[] = {"generic", "avx2", "avx512", "avx512vnni", "neon", "neondot"};
+
+std::vector<OptionSpec> build_table() {
+    using G = OptionGroup;
+    std::vector<OptionSpec> t;
+
+    // ---- common ----
+    t.push_back(flag({"-h", "--help"}, G::kCommon, "", "print this usage and exit",
+                     [](Options& o) { o.help = true; }));
+    t.push_back(flag({"--version"}, G::kCommon, "", "print the version and exit",
+                     [](Options& o) { o.version = true; }));
+    t.push_back(flag({"--cli"}, G::kCommon, "",
+                     "CLI mode (ours): generate from -p/-f once, stream the text to stdout, print "
+                     "timings to stderr and exit, instead of starting the server",
+                     [](Options& o) { o.cli = true; }));
+    t.push_back(make({"-m", "--model"}, ValueKind::kPath, "FNAME", G::kCommon, "LLAMA_ARG_MODEL",
+                     "model path (a GGUF file)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.model = v;
+                     }));
+    t.push_back(make({"-p", "--prompt"}, ValueKind::kString, "PROMPT", G::kCommon, "",
+                     "prompt to start generation with (CLI mode)", nullptr,
+                     [](Options& o, const std::string&, const std::string& v) {
+                         o.prompt = v;
+                         o.prompt_file.clear();
+                     }));
+    t.push_back(make({"-f", "--file"}, ValueKind::kPath, "FNAME", G::kCommon, "",
+                     "a file containing the prompt (one trailing newline is dropped)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         std::string text = read_text_file(f, v);
+                         if (!text.empty() && text.back() == '\n') text.pop_back();
+                         o.prompt = std::move(text);
+                         o.prompt_file = v;
+                     }));
+    t.push_back(flag({"-e", "--escape"}, G::kCommon, "",
+                     "process escape sequences (\\n, \\r, \\t, \\', \\\", \\\\, \\xHH) in the prompt "
+                     "(default: on)",
+                     [](Options& o) { o.escape = true; }));
+    t.push_back(flag({"--no-escape"}, G::kCommon, "", "do not process escape sequences in the prompt",
+                     [](Options& o) { o.escape = false; }));
+    t.push_back(int_option<int32_t>({"-n", "--predict", "--n-predict"}, "N", G::kCommon, "LLAMA_ARG_N_PREDICT",
+                                    "number of tokens to predict (-1 = until an end-of-generation token "
+                                    "or a full context; -2 = the same)",
+                                    -2, kI32Max, [](Options& o) -> int32_t& { return o.n_predict; }));
+    t.push_back(int_option<uint32_t>({"-c", "--ctx-size"}, "N", G::kCommon, "LLAMA_ARG_CTX_SIZE",
+                                     "size of the prompt context in tokens (0 = the model's trained "
+                                     "length, capped by --ctx-size-max)",
+                                     0, 1 << 24, [](Options& o) -> uint32_t& { return o.n_ctx; }));
+    t.push_back(int_option<uint32_t>({"--ctx-size-max"}, "N", G::kCommon, "",
+                                     "ours: when -c is not given (or 0), the context is the model's "
+                                     "trained length capped by this many tokens",
+                                     1, 1 << 24, [](Options& o) -> uint32_t& { return o.n_ctx_max; }));
+    t.push_back(int_option<uint32_t>({"-b", "--batch-size"}, "N", G::kCommon, "LLAMA_ARG_BATCH",
+                                     "largest number of tokens evaluated in one forward pass", 1, 1 << 20,
+                                     [](Options& o) -> uint32_t& { return o.n_batch; }));
+    t.push_back(make({"-t", "--threads"}, ValueKind::kInt, "N", G::kCommon, "LLAMA_ARG_THREADS",
+                     "number of CPU threads (-1 or 0 = the number of physical cores)",
+                     [] { return std::string("-1"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         int64_t n = parse_integer(f, v, -1, 1024);
+                         o.n_threads = n < 0 ? 0 : int32_t(n);
+                     }));
+    t.push_back(make({"-ctk", "--cache-type-k"}, ValueKind::kEnum, "TYPE", G::kCommon, "LLAMA_ARG_CACHE_TYPE_K",
+                     "KV cache data type for K: f32 or f16",
+                     [] { return cache_type_name(Options{}.cache_type_k); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.cache_type_k = parse_cache_type(f, v);
+                     }));
+    t.push_back(make({"-ctv", "--cache-type-v"}, ValueKind::kEnum, "TYPE", G::kCommon, "LLAMA_ARG_CACHE_TYPE_V",
+                     "KV cache data type for V: f32 or f16",
+                     [] { return cache_type_name(Options{}.cache_type_v); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.cache_type_v = parse_cache_type(f, v);
+                     }));
+    t.push_back(make({"--cpu-features"}, ValueKind::kEnum, "LEVEL", G::kCommon, "",
+                     "ours: use at most this SIMD level instead of the best the CPU has: generic, avx2, "
+                     "avx512, avx512vnni (x86-64), neon, neondot (ARM64), or auto",
+                     [] { return std::string("auto"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v == "auto") {
+                             o.cpu_features.clear();
+                             return;
+                         }
+                         for (const char* level : kCpuLevels) {
+                             if (v == level) {
+                                 o.cpu_features = v;
+                                 return;
+                             }
+                         }
+                         throw OptionsError("unknown CPU feature level " + quoted(v) + " for " + f +
+                                            ": expected auto, generic, avx2, avx512, avx512vnni, neon "
+                                            "or neondot");
+                     }));
+    t.push_back(make({"-ngl", "--gpu-layers", "--n-gpu-layers"}, ValueKind::kString, "N", G::kCommon,
+                     "LLAMA_ARG_N_GPU_LAYERS", "accepted for compatibility and ignored (CPU only)", nullptr,
+                     [](Options&, const std::string&, const std::string&) {}));
+    t.push_back(flag({"--jinja"}, G::kCommon, "LLAMA_ARG_JINJA",
+                     "accepted for compatibility: chat templates are always run by the Jinja interpreter",
+                     [](Options&) {}));
+    t.push_back(flag({"-v", "--verbose"}, G::kCommon, "", "print more log lines (repeat for more)",
+                     [](Options& o) { ++o.verbosity; }));
+
+    // ---- sampling ----
+    t.push_back(make({"-s", "--seed"}, ValueKind::kInt, "SEED", G::kSampling, "",
+                     "random seed (-1 = a random seed); the draw uses std::mt19937 seeded with it",
+                     [] { return std::string("-1"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         int64_t s = parse_integer(f, v, -1, 0xFFFFFFFFll);
+                         o.sampling.seed = s < 0 ? 0xFFFFFFFFu : uint32_t(s);
+                     }));
+    t.push_back(float_option({"--temp"}, G::kSampling, "temperature (<= 0 = greedy: the most likely token)",
+                             -kInf, kInf, false, [](Options& o) -> float& { return o.sampling.temperature; }));
+    t.push_back(int_option<int32_t>({"--top-k"}, "N", G::kSampling, "",
+                                    "keep only the k most likely tokens (<= 0 = off)", -kI32Max, kI32Max,
+                                    [](Options& o) -> int32_t& { return o.sampling.top_k; }));
+    t.push_back(float_option({"--top-p"}, G::kSampling,
+                             "keep the most likely tokens whose probabilities add up to p (1 = off)", 0.0, 1.0,
+                             false, [](Options& o) -> float& { return o.sampling.top_p; }));
+    t.push_back(float_option({"--min-p"}, G::kSampling,
+                             "drop tokens less likely than p times the most likely one (0 = off)", 0.0, 1.0,
+                             false, [](Options& o) -> float& { return o.sampling.min_p; }));
+    t.push_back(float_option({"--typical"}, G::kSampling, "locally typical sampling with parameter p (1 = off)",
+                             0.0, 1.0, false, [](Options& o) -> float& { return o.sampling.typical_p; }));
+    t.push_back(float_option({"--repeat-penalty"}, G::kSampling,
+                             "penalize repeated tokens: positive logits are divided by it, negative ones "
+                             "multiplied (1 = off)",
+                             0.0, kInf, true, [](Options& o) -> float& { return o.sampling.repeat_penalty; }));
+    t.push_back(int_option<int32_t>({"--repeat-last-n"}, "N", G::kSampling, "",
+                                    "how many of the last tokens the penalties look at (0 = off, -1 = the "
+                                    "whole context)",
+                                    -1, kI32Max, [](Options& o) -> int32_t& { return o.sampling.repeat_last_n; }));
+    t.push_back(float_option({"--presence-penalty"}, G::kSampling,
+                             "subtracted from the logit of every token seen in the last N (0 = off)", -kInf,
+                             kInf, false, [](Options& o) -> float& { return o.sampling.presence_penalty; }));
+    t.push_back(float_option({"--frequency-penalty"}, G::kSampling,
+                             "subtracted from a token's logit once per occurrence in the last N (0 = off)",
+                             -kInf, kInf, false, [](Options& o) -> float& { return o.sampling.frequency_penalty; }));
+
+    // ---- server ----
+    t.push_back(make({"--host"}, ValueKind::kString, "HOST", G::kServer, "LLAMA_ARG_HOST",
+                     "IP address to listen on", [] { return Options{}.host; },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty host given to " + f);
+                         o.host = v;
+                     }));
+    t.push_back(int_option<uint16_t>({"--port"}, "PORT", G::kServer, "LLAMA_ARG_PORT", "port to listen on", 1,
+                                     65535, [](Options& o) -> uint16_t& { return o.port; }));
+    t.push_back(make({"-np", "--parallel"}, ValueKind::kInt, "N", G::kServer, "LLAMA_ARG_N_PARALLEL",
+                     "number of slots (requests decoded together; -1 = auto, which is 1)",
+                     [] { return std::to_string(Options{}.n_parallel); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         int64_t n = parse_integer(f, v, -1, 256);
+                         if (n == 0) throw OptionsError("value 0 for " + f + " is out of range: expected -1 or 1 to 256");
+                         o.n_parallel = n < 0 ? 1 : int32_t(n);
+                     }));
+    t.push_back(make({"-a", "--alias"}, ValueKind::kString, "NAME", G::kServer, "LLAMA_ARG_ALIAS",
+                     "model name reported by the API (default: the model file name)", nullptr,
+                     [](Options& o, const std::string&, const std::string& v) { o.alias = v; }));
+    t.push_back(make({"--api-key"}, ValueKind::kString, "KEY", G::kServer, "LLAMA_API_KEY",
+                     "require this API key (Authorization: Bearer KEY); a comma-separated list allows several",
+                     nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         std::vector<std::string> keys;
+                         size_t start = 0;
+                         while (start <= v.size()) {
+                             size_t comma = v.find(',', start);
+                             if (comma == std::string::npos) comma = v.size();
+                             if (comma > start) keys.push_back(v.substr(start, comma - start));
+                             start = comma + 1;
+                         }
+                         if (keys.empty()) throw OptionsError("empty API key given to " + f);
+                         o.api_keys.insert(o.api_keys.end(), keys.begin(), keys.end());
+                     }));
+    t.push_back(int_option<int32_t>({"-to", "--timeout"}, "N", G::kServer, "LLAMA_ARG_TIMEOUT",
+                                    "server read/write timeout in seconds", 1, 1 << 30,
+                                    [](Options& o) -> int32_t& { return o.timeout_s; }));
+    t.push_back(make({"--path"}, ValueKind::kPath, "PATH", G::kServer, "LLAMA_ARG_STATIC_PATH",
+                     "serve static files from this folder instead of the built-in web UI", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.static_path = v;
+                     }));
+    t.push_back(flag({"--webui"}, G::kServer, "", "serve the built-in web UI (default: on)",
+                     [](Options& o) { o.webui = true; }));
+    t.push_back(flag({"--no-webui"}, G::kServer, "LLAMA_ARG_NO_WEBUI", "do not serve the web UI",
+                     [](Options& o) { o.webui = false; }));
+    t.push_back(flag({"--embedding", "--embeddings"}, G::kServer, "LLAMA_ARG_EMBEDDINGS",
+                     "embeddings mode: serve only the embeddings endpoints", [](Options& o) { o.embeddings = true; }));
+    t.push_back(flag({"--metrics"}, G::kServer, "LLAMA_ARG_ENDPOINT_METRICS",
+                     "serve Prometheus-compatible metrics at /metrics", [](Options& o) { o.metrics = true; }));
+    t.push_back(flag({"--slots"}, G::kServer, "LLAMA_ARG_ENDPOINT_SLOTS",
+                     "serve the slots monitoring endpoint /slots (default: on)", [](Options& o) { o.slots = true; }));
+    t.push_back(flag({"--no-slots"}, G::kServer, "", "do not serve /slots", [](Options& o) { o.slots = false; }));
+    t.push_back(flag({"-cb", "--cont-batching"}, G::kServer, "LLAMA_ARG_CONT_BATCHING",
+                     "continuous batching: decode the slots' tokens together (default: on)",
+                     [](Options& o) { o.cont_batching = true; }));
+    t.push_back(flag({"-nocb", "--no-cont-batching"}, G::kServer, "LLAMA_ARG_NO_CONT_BATCHING",
+                     "turn continuous batching off", [](Options& o) { o.cont_batching = false; }));
+    t.push_back(make({"--chat-template"}, ValueKind::kString, "TEMPLATE", G::kServer, "LLAMA_ARG_CHAT_TEMPLATE",
+                     "chat template (a built-in name or Jinja source) instead of the model's own", nullptr,
+                     [](Options& o, const std::string&, const std::string& v) { o.chat_template = v; }));
+    t.push_back(make({"--chat-template-file"}, ValueKind::kPath, "FNAME", G::kServer,
+                     "LLAMA_ARG_CHAT_TEMPLATE_FILE", "read the chat template (Jinja) from this file", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.chat_template = read_text_file(f, v);
+                     }));
+    t.push_back(int_option<int32_t>({"--batch-sleep-ms"}, "N", G::kServer, "",
+                                    "ours: sleep N milliseconds after each prompt batch, so that a busy "
+                                    "server leaves CPU time to others",
+                                    0, 60000, [](Options& o) -> int32_t& { return o.batch_sleep_ms; }));
+    return t;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t up = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+const OptionSpec* find_option(std::string_view name) {
+    for (const OptionSpec& s : option_table()) {
+        for (const std::string& n : s.names) {
+            if (n == name) return &s;
+        }
+    }
+    return nullptr;
+}
+
+std::string spellings(const OptionSpec& s) {
+    std::string out;
+    for (const std::string& n : s.names) {
+        if (!out.empty()) out += ", ";
+        out += n;
+    }
+    return out;
+}
+
+void note_given(Options& o, const OptionSpec& s) {
+    if (!o.was_given(s.long_name())) o.given.push_back(s.long_name());
+}
+
+}  // namespace
+
+bool Options::was_given(std::string_view long_name) const {
+    return std::find(given.begin(), given.end(), long_name) != given.end();
+}
+
+const std::vector<OptionSpec>& option_table() {
+    static const std::vector<OptionSpec> table = build_table();
+    return table;
+}
+
+EnvLookup process_env() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    };
+}
+
+std::string suggest_option(std::string_view arg) {
+    std::string_view name = arg.substr(0, arg.find('='));
+    std::string best;
+    size_t best_d = std::numeric_limits<size_t>::max();
+    for (const OptionSpec& s : option_table()) {
+        for (const std::string& n : s.names) {
+            size_t d = edit_distance(name, n);
+            if (d < best_d) {
+                best_d = d;
+                best = n;
+            }
+        }
+    }
+    // Close enough to be a typo: a third of the length, and at least one edit allowed.
+    size_t limit = std::max<size_t>(1, name.size() / 3);
+    return best_d <= limit ? best : std::string();
+}
+
+Options parse_options(const std::vector<std::string>& args, const EnvLookup& env) {
+    Options o;
+    if (env) {
+        for (const OptionSpec& s : option_table()) {
+            if (s.env.empty()) continue;
+            std::optional<std::string> v = env(s.env);
+            if (!v) continue;
+            if (s.kind == ValueKind::kNone) {
+                if (parse_env_bool(s.env, *v)) s.apply(o, s.env, "");
+            } else {
+                s.apply(o, s.env, *v);
+            }
+            note_given(o, s);
+        }
+    }
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        std::string name = arg;
+        std::optional<std::string> inline_value;
+        if (arg.rfind("--", 0) == 0) {
+            size_t eq = arg.find('=');
+            if (eq != std::string::npos) {
+                name = arg.substr(0, eq);
+                inline_value = arg.substr(eq + 1);
+            }
+        }
+        const OptionSpec* spec = find_option(name);
+        if (!spec) {
+            std::string msg = (arg.empty() || arg[0] != '-') ? "unexpected argument " + quoted(arg)
+                                                             : "unknown argument " + quoted(arg);
+            std::string hint = suggest_option(arg);
+            if (!hint.empty()) msg += "; did you mean " + quoted(hint) + "?";
+            msg += " (see --help)";
+            throw OptionsError(msg);
+        }
+        if (spec->kind == ValueKind::kNone) {
+            if (inline_value) throw OptionsError("flag " + name + " does not take a value");
+            spec->apply(o, name, "");
+        } else {
+            std::string value;
+            if (inline_value) {
+                value = *inline_value;
+            } else {
+                if (i + 1 >= args.size()) {
+                    throw OptionsError("missing value for " + name + " (expected " + spec->value_name + ")");
+                }
+                value = args[++i];
+            }
+            spec->apply(o, name, value);
+        }
+        note_given(o, *spec);
+    }
+    if (o.escape) o.prompt = process_escapes(o.prompt);
+    return o;
+}
+
+std::string help_text(const std::string& program) {
+    std::ostringstream os;
+    os << "usage: " << program << " [options]                      run the HTTP server\n"
+       << "       " << program << " --cli -m FNAME -p PROMPT [options]  generate once on stdout\n"
+       << "       " << program << " pack [options]                 build a self-contained executable\n";
+    struct GroupName { OptionGroup group; const char* title; };
+    const GroupName groups[] = {{OptionGroup::kCommon, "common"},
+                                {OptionGroup::kSampling, "sampling"},
+                                {OptionGroup::kServer, "server"},
+                                {OptionGroup::kPackaging, "packaging"}};
+    constexpr size_t kHelpColumn = 36;
+    constexpr size_t kWidth = 100;
+    for (const GroupName& g : groups) {
+        os << "\n----- " << g.title << " -----\n\n";
+        if (g.group == OptionGroup::kPackaging) {
+            os << "pack ...                            subcommand: build one executable that holds the\n"
+               << "                                    server, a model and its arguments (run '" << program
+               << " pack --help')\n"
+               << "args files                          arguments stored in the executable or in a file next\n"
+               << "                                    to it are read before the command line\n";
+        }
+        for (const OptionSpec& s : option_table()) {
+            if (s.group != g.group) continue;
+            std::string head = spellings(s);
+            if (s.kind != ValueKind::kNone) head += " " + s.value_name;
+            std::string text = s.help;
+            std::string def = s.default_text ? s.default_text() : "";
+            if (!def.empty()) text += " (default: " + def + ")";
+            if (!s.env.empty()) text += " (env: " + s.env + ")";
+            // Word-wrap the help text into the right-hand column.
+            std::vector<std::string> lines;
+            std::istringstream words(text);
+            std::string word, line;
+            while (words >> word) {
+                if (!line.empty() && kHelpColumn + line.size() + 1 + word.size() > kWidth) {
+                    lines.push_back(line);
+                    line.clear();
+                }
+                line += (line.empty() ? "" : " ") + word;
+            }
+            if (!line.empty()) lines.push_back(line);
+            if (head.size() + 1 >= kHelpColumn) {
+                os << head << "\n" << std::string(kHelpColumn, ' ');
+            } else {
+                os << head << std::string(kHelpColumn - head.size(), ' ');
+            }
+            for (size_t i = 0; i < lines.size(); ++i) {
+                if (i > 0) os << std::string(kHelpColumn, ' ');
+                os << lines[i] << "\n";
+            }
+            if (lines.empty()) os << "\n";
+        }
+    }
+    return os.str();
+}
+
+}  // namespace mmojo

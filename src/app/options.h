@@ -1,0 +1,115 @@
+// Command-line options of mmojo-server: one table (options.cpp) lists every flag with its
+// short and long names (as llama.cpp's llama-server / llama-cli spell them), its value
+// kind, default, help text and environment variable; parse_options() turns an argument
+// list into one Options struct that every mode reads.
+//
+// Precedence: built-in defaults < environment variables (LLAMA_ARG_*, as llama.cpp names
+// them) < command-line arguments. Args files (embedded in the executable or next to it) are
+// merged into the argument list by src/package/ before parsing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "quant/tensor_type.h"
+#include "sampling/sampler.h"
+
+namespace mmojo {
+
+// Bad command line: the message names the flag and says what was wrong.
+class OptionsError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Options {
+    // --- mode --------------------------------------------------------------------------
+    bool help = false;               // -h/--help: print usage and exit
+    bool version = false;            // --version
+    bool cli = false;                // --cli: generate once from -p/-f on stdout and exit
+
+    // --- common ------------------------------------------------------------------------
+    std::string model;               // -m/--model: path of the GGUF file
+    std::string prompt;              // -p/--prompt (or the contents of -f/--file)
+    std::string prompt_file;         // -f/--file: where `prompt` was read from ("" if -p)
+    bool escape = true;              // -e/--escape: process \n \t ... in the prompt (CLI)
+    int32_t n_predict = -1;          // -n/--n-predict: tokens to generate; -1 = until end/full
+    uint32_t n_ctx = 0;              // -c/--ctx-size: 0 = model's trained length capped by n_ctx_max
+    uint32_t n_ctx_max = 8192;       // --ctx-size-max (ours)
+    uint32_t n_batch = 2048;         // -b/--batch-size: most tokens per forward pass
+    int32_t n_threads = 0;           // -t/--threads: 0 = number of physical cores
+    TensorType cache_type_k = TensorType::kF16;   // -ctk/--cache-type-k
+    TensorType cache_type_v = TensorType::kF16;   // -ctv/--cache-type-v
+    std::string cpu_features;        // --cpu-features: "" = best the CPU has; else a lower level
+    int32_t verbosity = 0;           // -v/--verbose
+
+    // --- sampling (defaults for every request; the server lets requests override) ------
+    SamplingParams sampling;
+
+    // --- server ------------------------------------------------------------------------
+    std::string host = "127.0.0.1";  // --host
+    uint16_t port = 8080;            // --port
+    int32_t n_parallel = 1;          // -np/--parallel: number of slots
+    std::string alias;               // -a/--alias: model name in the API ("" = file name)
+    std::vector<std::string> api_keys;  // --api-key (comma-separated list allowed)
+    int32_t timeout_s = 600;         // -to/--timeout: read/write timeout in seconds
+    std::string static_path;         // --path: serve static files from here instead of the built-in UI
+    bool webui = true;               // --no-webui turns it off
+    bool embeddings = false;         // --embedding(s): only the embeddings endpoints
+    bool metrics = false;            // --metrics: Prometheus /metrics
+    bool slots = true;               // --slots / --no-slots: GET /slots
+    bool cont_batching = true;       // -cb/--cont-batching, -nocb/--no-cont-batching
+    std::string chat_template;       // --chat-template: name or Jinja source ("" = from the model)
+    int32_t batch_sleep_ms = 0;      // --batch-sleep-ms (ours): sleep after each prompt batch
+
+    // Which flags appeared on the command line or in the environment (long names, e.g.
+    // "--ctx-size"), for modes that need to tell "given" from "default".
+    std::vector<std::string> given;
+    bool was_given(std::string_view long_name) const;
+};
+
+enum class OptionGroup { kCommon, kSampling, kServer, kPackaging };
+
+// What follows a flag on the command line.
+enum class ValueKind { kNone, kString, kPath, kInt, kFloat, kEnum };
+
+struct OptionSpec {
+    std::vector<std::string> names;  // every spelling, short first: {"-m", "--model"}
+    ValueKind kind;
+    std::string value_name;          // placeholder in --help: "FNAME", "N", ...
+    OptionGroup group;
+    std::string env;                 // environment variable, "" when none
+    std::string help;                // one or more sentences; the default is appended
+    // Default as shown in --help, read from a default-constructed Options ("" = none).
+    std::function<std::string()> default_text;
+    // Stores the value (or, for kNone, the flag's effect). `flag` is the spelling used, for
+    // error messages. Throws OptionsError.
+    std::function<void(Options&, const std::string& flag, const std::string& value)> apply;
+
+    const std::string& long_name() const { return names.back(); }
+};
+
+// The table of every flag, in --help order.
+const std::vector<OptionSpec>& option_table();
+
+// Looks up an environment variable; returns nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+// Parses arguments (without the program name). Throws OptionsError naming the flag for an
+// unknown argument (with a did-you-mean), a missing value, a malformed number or a value
+// out of range. `env` supplies LLAMA_ARG_* variables (pass nullptr to ignore the environment).
+Options parse_options(const std::vector<std::string>& args, const EnvLookup& env = nullptr);
+
+// Usage text listing every flag grouped (common, sampling, server, packaging).
+std::string help_text(const std::string& program);
+
+// Closest known flag to `arg` (edit distance), or "" when nothing is close.
+std::string suggest_option(std::string_view arg);
+
+}  // namespace mmojo
