@@ -1,0 +1,42 @@
+// Request dispatch independent of the socket layer: CORS (with OPTIONS preflight), the
+// --api-key check, exact-path routing and conversion of exceptions to JSON errors.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/http_types.h"
+
+namespace mmojo {
+
+class Router {
+public:
+    // `is_public`: reachable without the API key (/health, static UI files).
+    void add(const std::string& method, const std::string& path, RouteHandler handler,
+             bool is_public = false);
+    // Handles GET/HEAD requests that match no route (the static UI); public.
+    void set_fallback(RouteHandler handler) { fallback_ = std::move(handler); }
+    void set_api_key(std::string key) { api_key_ = std::move(key); }
+
+    // Never throws: every failure becomes an OpenAI-style error response.
+    HttpResponse dispatch(const HttpRequest& request) const;
+
+    // CORS headers added to every response, given the request's Origin.
+    static void add_cors_headers(const HttpRequest& request, HttpResponse& response);
+
+private:
+    struct Route {
+        RouteHandler handler;
+        bool is_public = false;
+    };
+    bool authorized(const HttpRequest& request) const;
+
+    std::map<std::pair<std::string, std::string>, Route> routes_;   // (path, method)
+    std::map<std::string, int> paths_;                              // known paths
+    RouteHandler fallback_;
+    std::string api_key_;
+};
+
+}  // namespace mmojo
