@@ -7,15 +7,17 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gguf/gguf.h"
+#include "runtime/kv_cache.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mmojo {
 
 class ThreadPool;
 struct Batch;
-class KvCache;
+class TensorBinder;
 
 // Pooling of per-token states into one embedding (llama.cpp's pooling_type numbers).
 enum class Pooling : int32_t { kUnspecified = -1, kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
@@ -31,9 +33,16 @@ struct ModelHparams {
     uint32_t head_dim_k = 0;      // <arch>.attention.key_length, default n_embd / n_head
     uint32_t head_dim_v = 0;
     uint32_t n_ff = 0;
-    float norm_eps = 1e-5f;
+    float norm_eps = 1e-5f;       // attention.layer_norm_rms_epsilon (or layer_norm_epsilon)
     bool causal = true;           // false for encoders (bert)
     Pooling pooling = Pooling::kUnspecified;
+
+    // Rotary position embedding (<arch>.rope.*).
+    uint32_t n_rot = 0;                  // rope.dimension_count, default head_dim_k
+    float rope_freq_base = 10000.0f;     // rope.freq_base
+    float rope_freq_scale = 1.0f;        // 1 / rope.scaling.factor (linear scaling)
+    std::string rope_scaling = "linear"; // rope.scaling.type: none, linear, yarn, longrope
+    uint32_t n_ctx_orig = 0;             // rope.scaling.original_context_length (0: n_ctx_train)
 };
 
 struct ModelLoadOptions {
@@ -61,12 +70,23 @@ public:
     // One line such as "Q4_0" for the dominant weight type (general.file_type when present).
     std::string type_label() const;
 
-    // Runs the network on a batch (see runtime/batch.h), reading and extending `cache`.
+    // Floats written per output row by forward(): n_vocab logits, or n_embd for encoders.
+    uint32_t output_size() const { return hparams_.causal ? hparams_.n_vocab : hparams_.n_embd; }
+    // What each layer keeps in the KV cache (one entry per layer).
+    virtual std::vector<KvLayerShape> kv_layers() const;
+
+    // Runs the network on a batch (runtime/context.h), reading and extending `cache`.
     // Writes logits (n_vocab floats) or, for encoders, hidden states (n_embd floats) for
-    // every batch entry that asks for output, in batch order.
+    // every batch entry that asks for output, in batch order. The caller (Context) has
+    // checked the batch: tokens in range, each sequence's positions continuing its cache
+    // and fitting it; the caller also updates the sequence lengths afterwards.
     virtual void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out) = 0;
 
 protected:
+    // Called by load() after gguf_ and tokenizer_ are set: reads hparams_ (architecture
+    // keys) and binds every tensor through `binder`.
+    virtual void load_weights(TensorBinder& binder) = 0;
+
     ModelHparams hparams_;
     std::unique_ptr<GgufFile> gguf_;
     std::unique_ptr<Tokenizer> tokenizer_;

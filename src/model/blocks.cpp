@@ -1,0 +1,225 @@
+// Shared transformer blocks (see blocks.h).
+#include "model/blocks.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops/activation.h"
+#include "ops/norm.h"
+#include "runtime/context.h"
+#include "runtime/kv_cache.h"
+#include "runtime/thread_pool.h"
+
+namespace mmojo {
+
+namespace {
+
+// Below this many multiply-adds the attention of a pass runs on the calling thread.
+constexpr int64_t kMinParallelAttention = int64_t(1) << 15;
+
+bool same_rope(const RopeConfig& a, const RopeConfig& b) {
+    return a.n_dims == b.n_dims && a.layout == b.layout && a.freq_base == b.freq_base &&
+           a.freq_scale == b.freq_scale && a.attn_factor == b.attn_factor &&
+           a.freq_factors == b.freq_factors;
+}
+
+}  // namespace
+
+ForwardPass::ForwardPass(const Batch& batch, KvCache& cache, ThreadPool& pool)
+    : cache_(cache), pool_(pool) {
+    const size_t n = batch.entries.size();
+    tokens_.reserve(n);
+    positions_.reserve(n);
+    seqs_.reserve(n);
+    seq_ends_.resize(cache.n_seq());
+    for (uint32_t s = 0; s < cache.n_seq(); ++s) seq_ends_[s] = cache.seq_length(int32_t(s));
+    for (size_t i = 0; i < n; ++i) {
+        const BatchEntry& e = batch.entries[i];
+        tokens_.push_back(e.token);
+        positions_.push_back(e.pos);
+        seqs_.push_back(e.seq);
+        seq_ends_[size_t(e.seq)] = std::max(seq_ends_[size_t(e.seq)], e.pos + 1);
+        if (e.output) output_rows_.push_back(int64_t(i));
+    }
+}
+
+const ForwardPass::RopeTables& ForwardPass::rope_tables(const RopeConfig& config) {
+    for (const RopeTables& tables : rope_tables_) {
+        if (same_rope(tables.config, config)) return tables;
+    }
+    RopeTables& tables = rope_tables_.emplace_back();
+    tables.config = config;
+    const int64_t half = config.n_dims / 2;
+    tables.cos.resize(size_t(n_tokens() * half));
+    tables.sin.resize(size_t(n_tokens() * half));
+    for (int64_t row = 0; row < n_tokens(); ++row) {
+        rope_angles(config, pos(row), tables.cos.data() + row * half, tables.sin.data() + row * half);
+    }
+    return tables;
+}
+
+void keep_rows(std::vector<float>& x, int64_t row_len, const std::vector<int64_t>& rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i] != int64_t(i)) {
+            std::memmove(x.data() + int64_t(i) * row_len, x.data() + rows[i] * row_len,
+                         size_t(row_len) * sizeof(float));
+        }
+    }
+    x.resize(rows.size() * size_t(row_len));
+}
+
+void add_in_place(float* x, const float* y, int64_t n) { add(x, y, x, n); }
+
+void add_bias(float* x, int64_t n_rows, int64_t row_len, const std::vector<float>& bias) {
+    if (bias.empty()) return;
+    for (int64_t r = 0; r < n_rows; ++r) add_in_place(x + r * row_len, bias.data(), row_len);
+}
+
+void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, const float* x,
+            int64_t n_rows, float* y) {
+    matmul(pool, w, x, n_rows, y);
+    add_bias(y, n_rows, w.n_rows, bias);
+}
+
+namespace {
+
+// softmax(q.k * scale + mask) . V for every (row, head) of the pass, from layer `layer` of
+// the cache (which already holds this pass's keys and values). q: n_tokens rows of
+// n_head * head_dim_k; out: n_tokens rows of n_head * head_dim_v.
+void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float* q, float* out) {
+    const KvCache& cache = pass.cache();
+    const TensorTypeTraits* k_traits = tensor_type_traits(cache.type_k());
+    const TensorTypeTraits* v_traits = tensor_type_traits(cache.type_v());
+    const TensorType q_type = k_traits->vec_dot_type;
+    const FromFloatFn q_convert =
+        q_type == TensorType::kF32 ? nullptr : tensor_type_traits(q_type)->from_float;
+    const bool v_is_f32 = cache.type_v() == TensorType::kF32;
+    const int64_t group = c.n_head / c.n_head_kv;
+    const int64_t n_tasks = pass.n_tokens() * c.n_head;
+
+    auto run = [&](int64_t begin, int64_t end, int) {
+        std::vector<float> scores(cache.n_ctx_seq());
+        std::vector<uint8_t> q_converted(q_convert ? tensor_row_bytes(q_type, c.head_dim_k) : 0);
+        std::vector<float> v_row(size_t(c.head_dim_v));
+        for (int64_t task = begin; task < end; ++task) {
+            const int64_t row = task / c.n_head;
+            const int64_t head = task % c.n_head;
+            const int64_t kv_head = head / group;
+            const int32_t seq = pass.seq(row);
+            const int32_t pos = pass.pos(row);
+            const int32_t last = c.causal ? pos : pass.seq_end(seq) - 1;
+            const int32_t first = c.window > 0 ? std::max(0, pos - c.window + 1) : 0;
+            const int64_t n_keys = int64_t(last) - first + 1;
+
+            const float* q_head = q + (row * c.n_head + head) * c.head_dim_k;
+            const void* q_dot = q_head;
+            if (q_convert) {
+                q_convert(q_head, q_converted.data(), c.head_dim_k);
+                q_dot = q_converted.data();
+            }
+            const int64_t cell0 = cache.cell(seq, first);
+            for (int64_t j = 0; j < n_keys; ++j) {
+                scores[size_t(j)] =
+                    k_traits->vec_dot(c.head_dim_k, cache.k(layer, cell0 + j, kv_head), q_dot) * c.scale;
+            }
+            if (c.softcap > 0.0f) softcap(scores.data(), n_keys, c.softcap);
+            softmax(scores.data(), n_keys);
+
+            float* o = out + (row * c.n_head + head) * c.head_dim_v;
+            std::fill(o, o + c.head_dim_v, 0.0f);
+            for (int64_t j = 0; j < n_keys; ++j) {
+                const uint8_t* v_raw = cache.v(layer, cell0 + j, kv_head);
+                const float* v_vec = reinterpret_cast<const float*>(v_raw);
+                if (!v_is_f32) {
+                    v_traits->to_float(v_raw, v_row.data(), c.head_dim_v);
+                    v_vec = v_row.data();
+                }
+                const float p = scores[size_t(j)];
+                for (int64_t d = 0; d < c.head_dim_v; ++d) o[d] += p * v_vec[d];
+            }
+        }
+    };
+
+    int64_t work = 0;
+    for (int64_t row = 0; row < pass.n_tokens() && work < kMinParallelAttention; ++row) {
+        work += int64_t(pass.pos(row) + 1) * c.n_head * (c.head_dim_k + c.head_dim_v);
+    }
+    if (work < kMinParallelAttention) {
+        run(0, n_tasks, 0);
+    } else {
+        pass.pool().parallel_for(n_tasks, 1, run);
+    }
+}
+
+}  // namespace
+
+void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
+                    const AttentionConfig& c, const float* xn, float* out) {
+    ThreadPool& pool = pass.pool();
+    KvCache& cache = pass.cache();
+    const int64_t n = pass.n_tokens();
+    const int64_t q_len = c.n_head * c.head_dim_k;
+    const int64_t k_len = c.n_head_kv * c.head_dim_k;
+    const int64_t v_len = c.n_head_kv * c.head_dim_v;
+
+    // Projections: Q = x Wq^T, K = x Wk^T, V = x Wv^T (+ biases).
+    std::vector<float> q(size_t(n * q_len));
+    std::vector<float> k(size_t(n * k_len));
+    std::vector<float> v(size_t(n * v_len));
+    linear(pool, w.wq, w.bq, xn, n, q.data());
+    linear(pool, w.wk, w.bk, xn, n, k.data());
+    linear(pool, w.wv, w.bv, xn, n, v.data());
+
+    // Per-head RMSNorm of queries and keys (qwen3, gemma3).
+    if (!w.q_norm.empty()) rms_norm(q.data(), q.data(), n * c.n_head, c.head_dim_k, w.q_norm.data(), c.qk_norm_eps);
+    if (!w.k_norm.empty()) rms_norm(k.data(), k.data(), n * c.n_head_kv, c.head_dim_k, w.k_norm.data(), c.qk_norm_eps);
+
+    // Rotary position embedding of queries and keys at each row's position.
+    if (c.use_rope) {
+        const ForwardPass::RopeTables& t = pass.rope_tables(c.rope);
+        const int64_t half = c.rope.n_dims / 2;
+        for (int64_t row = 0; row < n; ++row) {
+            const float* cs = t.cos.data() + row * half;
+            const float* sn = t.sin.data() + row * half;
+            rope_apply(c.rope, q.data() + row * q_len, c.n_head, c.head_dim_k, cs, sn);
+            rope_apply(c.rope, k.data() + row * k_len, c.n_head_kv, c.head_dim_k, cs, sn);
+        }
+    }
+
+    // This pass's keys and values join the cache before anyone attends.
+    for (int64_t row = 0; row < n; ++row) {
+        const int64_t cell = cache.cell(pass.seq(row), pass.pos(row));
+        cache.store_k(layer, cell, k.data() + row * k_len);
+        cache.store_v(layer, cell, v.data() + row * v_len);
+    }
+
+    std::vector<float> heads(size_t(n * c.n_head * c.head_dim_v));
+    attend(pass, layer, c, q.data(), heads.data());
+
+    // Output projection.
+    linear(pool, w.wo, w.bo, heads.data(), n, out);
+}
+
+void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                         int64_t n_rows, float* out) {
+    const int64_t n_ff = w.up.n_rows;
+    std::vector<float> gate(size_t(n_rows * n_ff));
+    std::vector<float> up(size_t(n_rows * n_ff));
+    matmul(pool, w.gate, xn, n_rows, gate.data());
+    linear(pool, w.up, w.b_up, xn, n_rows, up.data());
+    swiglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
+    linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
+}
+
+void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                        int64_t n_rows, float* out) {
+    const int64_t n_ff = w.up.n_rows;
+    std::vector<float> gate(size_t(n_rows * n_ff));
+    std::vector<float> up(size_t(n_rows * n_ff));
+    matmul(pool, w.gate, xn, n_rows, gate.data());
+    linear(pool, w.up, w.b_up, xn, n_rows, up.data());
+    geglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
+    linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
+}
+
+}  // namespace mmojo

@@ -1,0 +1,109 @@
+// The building blocks shared by the transformer families: per-pass batch bookkeeping,
+// multi-head self-attention over the KV cache (GQA, causal or bidirectional, optional
+// sliding window, biases, q/k norms, soft-capping), and the gated feed-forward networks.
+// Architecture files (llama.cpp, ...) write their forward pass as a short sequence of
+// these calls; the loops live in src/ops/.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "ops/matmul.h"
+#include "ops/rope.h"
+
+namespace mmojo {
+
+struct Batch;
+class KvCache;
+class ThreadPool;
+
+// One forward pass over a batch chunk: the tokens, where they go, and which rows are
+// wanted as outputs. Rows of every activation matrix are in batch order.
+class ForwardPass {
+public:
+    ForwardPass(const Batch& batch, KvCache& cache, ThreadPool& pool);
+
+    KvCache& cache() const { return cache_; }
+    ThreadPool& pool() const { return pool_; }
+    int64_t n_tokens() const { return int64_t(tokens_.size()); }
+    const std::vector<int32_t>& tokens() const { return tokens_; }
+    int32_t pos(int64_t row) const { return positions_[size_t(row)]; }
+    int32_t seq(int64_t row) const { return seqs_[size_t(row)]; }
+    // Positions of `seq` present after this pass (cached + this batch).
+    int32_t seq_end(int32_t seq) const { return seq_ends_[size_t(seq)]; }
+    // Batch rows whose output was requested, in batch order.
+    const std::vector<int64_t>& output_rows() const { return output_rows_; }
+
+    // cos/sin tables of `config` for every row (n_tokens x n_dims/2 each), computed once
+    // per pass for each distinct configuration.
+    struct RopeTables {
+        RopeConfig config;
+        std::vector<float> cos;
+        std::vector<float> sin;
+    };
+    const RopeTables& rope_tables(const RopeConfig& config);
+
+private:
+    KvCache& cache_;
+    ThreadPool& pool_;
+    std::vector<int32_t> tokens_;
+    std::vector<int32_t> positions_;
+    std::vector<int32_t> seqs_;
+    std::vector<int32_t> seq_ends_;
+    std::vector<int64_t> output_rows_;
+    std::deque<RopeTables> rope_tables_;   // deque: references stay valid
+};
+
+// Keeps rows `rows` (ascending) of a matrix of `row_len` floats per row, in place.
+void keep_rows(std::vector<float>& x, int64_t row_len, const std::vector<int64_t>& rows);
+
+// x += y over n floats.
+void add_in_place(float* x, const float* y, int64_t n);
+// Adds `bias` (row_len floats; nothing when empty) to each of n_rows rows.
+void add_bias(float* x, int64_t n_rows, int64_t row_len, const std::vector<float>& bias);
+
+// y = W x (+ b) for each of n_rows rows; an empty bias is skipped.
+void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, const float* x,
+            int64_t n_rows, float* y);
+
+struct AttentionWeights {
+    Matrix wq, wk, wv, wo;              // [n_embd -> n_head*hd_k], ..., [n_head*hd_v -> n_embd]
+    std::vector<float> bq, bk, bv, bo;  // optional biases (qwen2, phi, bert)
+    std::vector<float> q_norm, k_norm;  // optional per-head RMSNorm weights (qwen3, gemma3)
+};
+
+struct AttentionConfig {
+    int64_t n_head = 0;
+    int64_t n_head_kv = 0;
+    int64_t head_dim_k = 0;
+    int64_t head_dim_v = 0;
+    float scale = 1.0f;            // applied to q.k, usually 1/sqrt(head_dim_k)
+    bool use_rope = true;
+    RopeConfig rope;
+    float qk_norm_eps = 1e-6f;     // for q_norm / k_norm
+    float softcap = 0.0f;          // > 0: scores = softcap * tanh(scores / softcap)
+    int32_t window = 0;            // > 0: a key at position j is visible from i if i - j < window
+    bool causal = true;            // false: every position of the sequence is visible
+};
+
+// Multi-head self-attention of the normalized input xn (n_tokens rows of w.wq.n_cols)
+// into out (n_tokens rows of w.wo.n_rows): projections, RoPE, storing K and V of every
+// row in layer `layer` of the cache, softmax(q.k * scale + mask) . V per head (query head
+// h reads KV head h / (n_head / n_head_kv)), and the output projection.
+void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
+                    const AttentionConfig& config, const float* xn, float* out);
+
+struct FeedForwardWeights {
+    Matrix gate, up, down;
+    std::vector<float> b_up, b_down;   // optional biases
+};
+
+// SwiGLU feed-forward (Shazeer 2020): out = W_down (silu(W_gate x) * (W_up x)).
+void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                         int64_t n_rows, float* out);
+// The same with GELU as the gate (GeGLU, gemma).
+void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                        int64_t n_rows, float* out);
+
+}  // namespace mmojo

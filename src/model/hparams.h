@@ -1,0 +1,23 @@
+// Reading a model's hyperparameters from the `<arch>.*` GGUF keys, with llama.cpp's
+// defaults for the optional ones (see ModelHparams in model.h for the key of each field).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "gguf/gguf.h"
+#include "model/model.h"
+
+namespace mmojo {
+
+// Fills every field of `hp` that comes from architecture-independent keys (sizes, heads,
+// norm epsilon, RoPE). hp.arch must be set. n_vocab comes from `<arch>.vocab_size`, else
+// from the tokenizer's token list. Throws std::runtime_error naming the key for a missing
+// required key or an impossible value.
+void read_common_hparams(const GgufFile& file, ModelHparams& hp);
+
+// A count that llama.cpp allows to be given per layer (an array). Returns the single value;
+// an array whose entries differ is reported as unsupported. `fallback` < 0: required.
+uint32_t read_uniform_u32(const GgufFile& file, const std::string& key, int64_t fallback);
+
+}  // namespace mmojo

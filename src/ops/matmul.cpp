@@ -1,0 +1,113 @@
+// Matrix x activation-batch products through the quant table (see matmul.h).
+#include "ops/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/thread_pool.h"
+
+namespace mmojo {
+
+namespace {
+
+// Below this many multiply-adds a product runs on the calling thread: waking the pool
+// costs a few microseconds, more than the whole product of a tiny model's layer.
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;
+// Rows of W handed to a thread at a time, and rows kept hot in the generic tile.
+constexpr int64_t kRowGrain = 16;
+constexpr int64_t kTileRows = 8;
+
+std::string type_name(TensorType type) {
+    const char* name = tensor_type_name(uint32_t(type));
+    return name ? name : "type " + std::to_string(uint32_t(type));
+}
+
+}  // namespace
+
+Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_rows,
+                   const uint8_t* data) {
+    const TensorTypeTraits* traits = tensor_type_traits(type);
+    if (!traits || !traits->vec_dot || !traits->to_float) {
+        throw std::runtime_error(std::string("tensor '") + name + "' has type " +
+                                 type_name(type) + ", which this build cannot compute with");
+    }
+    const TensorTypeTraits* dot_traits = tensor_type_traits(traits->vec_dot_type);
+    if (!dot_traits || (traits->vec_dot_type != TensorType::kF32 && !dot_traits->from_float)) {
+        throw std::runtime_error(std::string("tensor '") + name + "' of type " +
+                                 type_name(type) + " needs activations of type " +
+                                 type_name(traits->vec_dot_type) +
+                                 ", which this build cannot produce");
+    }
+    if (n_cols <= 0 || n_rows <= 0 || n_cols % traits->block_size != 0 ||
+        n_cols % dot_traits->block_size != 0) {
+        throw std::runtime_error(std::string("tensor '") + name + "' has rows of " +
+                                 std::to_string(n_cols) + " elements, not a multiple of the " +
+                                 type_name(type) + " block size " +
+                                 std::to_string(traits->block_size));
+    }
+    Matrix m;
+    m.type = type;
+    m.n_cols = n_cols;
+    m.n_rows = n_rows;
+    m.row_bytes = tensor_row_bytes(type, n_cols);
+    m.data = data;
+    return m;
+}
+
+void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
+                         size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride) {
+    const VecDotFn dot = tensor_type_traits(w.type)->vec_dot;
+    for (int64_t rb = r0; rb < r1; rb += kTileRows) {
+        const int64_t re = std::min(r1, rb + kTileRows);
+        for (int64_t b = 0; b < n_batch; ++b) {
+            const uint8_t* xb = xq + size_t(b) * xq_row_bytes;
+            float* yb = y + b * y_stride;
+            for (int64_t r = rb; r < re; ++r) yb[r] = dot(w.n_cols, w.row(r), xb);
+        }
+    }
+}
+
+size_t quantize_rows(ThreadPool& pool, TensorType type, const float* x, int64_t n_batch,
+                     int64_t n_cols, std::vector<uint8_t>& out) {
+    const size_t row_bytes = tensor_row_bytes(type, n_cols);
+    out.resize(row_bytes * size_t(n_batch));
+    const FromFloatFn from_float = tensor_type_traits(type)->from_float;
+    auto convert = [&](int64_t begin, int64_t end, int) {
+        for (int64_t b = begin; b < end; ++b) {
+            from_float(x + b * n_cols, out.data() + size_t(b) * row_bytes, n_cols);
+        }
+    };
+    if (n_batch * n_cols < kMinParallelWork) {
+        convert(0, n_batch, 0);
+    } else {
+        pool.parallel_for(n_batch, 1, convert);
+    }
+    return row_bytes;
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y) {
+    if (n_batch <= 0) return;
+    const TensorType dot_type = tensor_type_traits(w.type)->vec_dot_type;
+
+    // Activations in the weight's dot type: F32 rows are used in place.
+    thread_local std::vector<uint8_t> converted;
+    const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
+    size_t xq_row_bytes = size_t(w.n_cols) * sizeof(float);
+    if (dot_type != TensorType::kF32) {
+        xq_row_bytes = quantize_rows(pool, dot_type, x, n_batch, w.n_cols, converted);
+        xq = converted.data();
+    }
+
+    const MatmulTileFn tile = matmul_tile_generic;
+    if (w.n_rows * w.n_cols * n_batch < kMinParallelWork) {
+        tile(w, 0, w.n_rows, xq, xq_row_bytes, n_batch, y, w.n_rows);
+        return;
+    }
+    pool.parallel_for(w.n_rows, kRowGrain, [&](int64_t r0, int64_t r1, int) {
+        tile(w, r0, r1, xq, xq_row_bytes, n_batch, y, w.n_rows);
+    });
+}
+
+}  // namespace mmojo

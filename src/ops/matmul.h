@@ -1,0 +1,61 @@
+// Matrix products of a weight matrix (any tensor type of the quant table) with a batch of
+// float activation rows: Y[b][r] = sum_c W[r][c] * X[b][c].
+//
+// As GGUF's formats are designed for, every activation row is converted ONCE to the
+// weight type's `vec_dot_type` (Q8_0 for Q4_0, Q8_K for the k-quants, F16 for F16, F32 for
+// F32, ...) with the table's from_float, and then each weight row is dotted with it by the
+// table's vec_dot. Rows of W are split across the thread pool. The inner part, rows
+// [r0, r1) of W against all quantized activation rows, is one function (`MatmulTileFn`), so
+// a tiled or SIMD kernel can replace it without touching callers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "quant/tensor_type.h"
+
+namespace mmojo {
+
+class ThreadPool;
+
+// A read-only matrix of n_rows rows of n_cols elements of `type`, rows `row_bytes` apart.
+// For a GGUF 2-D tensor, n_cols = dims[0] and n_rows = dims[1].
+struct Matrix {
+    TensorType type = TensorType::kF32;
+    int64_t n_cols = 0;
+    int64_t n_rows = 0;
+    size_t row_bytes = 0;
+    const uint8_t* data = nullptr;
+
+    const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }
+    bool empty() const { return data == nullptr; }
+};
+
+// Builds a Matrix view and checks that this build can compute with the type: the table
+// has a vec_dot and a vec_dot_type with a from_float, and n_cols is a multiple of both
+// block sizes. Throws std::runtime_error mentioning `name` otherwise.
+Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_rows,
+                   const uint8_t* data);
+
+// Rows [r0, r1) of w against n_batch activation rows already converted to
+// w's vec_dot_type (xq, `xq_row_bytes` apart). Writes y[b * y_stride + r].
+using MatmulTileFn = void (*)(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
+                              size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride);
+
+// The readable tile: one vec_dot per (row, activation) pair, rows taken in small blocks
+// so that a block of W stays in cache while every activation row passes over it.
+void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
+                         size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride);
+
+// Y = X * W^T. x: n_batch rows of w.n_cols floats (contiguous); y: n_batch rows of
+// w.n_rows floats (contiguous). Uses every thread of the pool when the product is large
+// enough to pay for the hand-off.
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y);
+
+// Converts n_batch rows of n_cols floats to `type` (the vec_dot_type of a weight),
+// row after row, into `out` (resized). Returns the bytes of one converted row.
+size_t quantize_rows(ThreadPool& pool, TensorType type, const float* x, int64_t n_batch,
+                     int64_t n_cols, std::vector<uint8_t>& out);
+
+}  // namespace mmojo
