@@ -1,0 +1,28 @@
+// Run-time choice of kernels: detect what the CPU supports, once, and install the matching
+// `vec_dot` kernels in the tensor type table (quant/tensor_type.h). One binary carries the
+// generic kernels plus one variant per instruction-set level (files named *_avx2.cpp, ...).
+#pragma once
+
+namespace mmojo {
+
+// Ordered within each family: a level implies the ones before it.
+//   kAvx2:       AVX2 + FMA + F16C + BMI2 (the flags *_avx2.cpp files are built with)
+//   kAvx512:     kAvx2 + AVX-512 F/BW/VL/DQ, with the OS saving ZMM state
+//   kAvx512Vnni: kAvx512 + AVX512-VNNI (vpdpbusd)
+//   kNeon:       AArch64 Advanced SIMD (always present on aarch64)
+//   kNeonDot:    kNeon + the dot-product extension (sdot/udot, FEAT_DotProd)
+enum class CpuLevel { kGeneric, kAvx2, kAvx512, kAvx512Vnni, kNeon, kNeonDot };
+
+// The best level this CPU and OS support (kGeneric on other architectures).
+CpuLevel detect_cpu_level();
+
+// Installs the kernels for `level` (falling back to lower levels, then to generic, for each
+// type that has no kernel at that level). Call once at start-up, before any thread runs
+// dot products. Asking for a level the CPU lacks is the caller's mistake; tests may use it
+// only for levels up to detect_cpu_level().
+void select_kernels(CpuLevel level);
+
+// "generic", "avx2", "avx512", "avx512vnni", "neon", "neondot".
+const char* cpu_level_name(CpuLevel level);
+
+}  // namespace mmojo
