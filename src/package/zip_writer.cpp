@@ -287,10 +287,8 @@ void ZipWriter::add(ZipWriterEntry entry) {
         throw std::invalid_argument("ZIP entry '" + entry.name + "': alignment " +
                                     std::to_string(a) + " is not a power of two up to 65536");
     }
-    for (const ZipWriterEntry& e : entries_) {
-        if (e.name == entry.name) {
-            throw std::invalid_argument("ZIP entry '" + entry.name + "' is added twice");
-        }
+    if (!names_.insert(entry.name).second) {
+        throw std::invalid_argument("ZIP entry '" + entry.name + "' is added twice");
     }
     entries_.push_back(std::move(entry));
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -94,6 +95,7 @@ private:
     std::shared_ptr<ByteSource> prefix_;
     uint64_t prefix_length_;
     std::vector<ZipWriterEntry> entries_;
+    std::set<std::string> names_;
 };
 
 }  // namespace mmojo
