@@ -402,20 +402,24 @@ std::vector<OptionSpec> build_table() {
     return t;
 }
 
+// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+// neighbours each cost 1 (so "--prot" is 1 away from "--port").
 size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    const size_t w = b.size() + 1;
+    std::vector<size_t> d((a.size() + 1) * w);
+    for (size_t i = 0; i <= a.size(); ++i) d[i * w] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            size_t up = row[j];
             size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
-            diag = up;
+            size_t v = std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                v = std::min(v, d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
         }
     }
-    return row[b.size()];
+    return d[a.size() * w + b.size()];
 }
 
 const OptionSpec* find_option(std::string_view name) {
@@ -535,9 +539,9 @@ Options parse_options(const std::vector<std::string>& args, const EnvLookup& env
 
 std::string help_text(const std::string& program) {
     std::ostringstream os;
-    os << "usage: " << program << " [options]                      run the HTTP server\n"
+    os << "usage: " << program << " [options]                         run the HTTP server\n"
        << "       " << program << " --cli -m FNAME -p PROMPT [options]  generate once on stdout\n"
-       << "       " << program << " pack [options]                 build a self-contained executable\n";
+       << "       " << program << " pack [options]                    build a self-contained executable\n";
     struct GroupName { OptionGroup group; const char* title; };
     const GroupName groups[] = {{OptionGroup::kCommon, "common"},
                                 {OptionGroup::kSampling, "sampling"},
@@ -561,7 +565,7 @@ std::string help_text(const std::string& program) {
             std::string text = s.help;
             std::string def = s.default_text ? s.default_text() : "";
             if (!def.empty()) text += " (default: " + def + ")";
-            if (!s.env.empty()) text += " (env: " + s.env + ")";
+
             // Word-wrap the help text into the right-hand column.
             std::vector<std::string> lines;
             std::istringstream words(text);
@@ -584,6 +588,7 @@ std::string help_text(const std::string& program) {
                 os << lines[i] << "\n";
             }
             if (lines.empty()) os << "\n";
+            if (!s.env.empty()) os << std::string(kHelpColumn, ' ') << "(env: " << s.env << ")\n";
         }
     }
     return os.str();
