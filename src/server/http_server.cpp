@@ -121,6 +121,7 @@ HttpServer::HttpServer(const Router& router, const HttpServerOptions& options)
     svr.set_read_timeout(options.read_timeout_s, 0);
     svr.set_write_timeout(options.write_timeout_s, 0);
     svr.set_keep_alive_max_count(1000);
+    svr.set_keep_alive_timeout(2);   // idle connections must not hold up shutdown for long
     const int n_threads = std::max(4, options.n_threads);
     svr.new_task_queue = [n_threads] { return new httplib::ThreadPool(size_t(n_threads)); };
 }

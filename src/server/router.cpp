@@ -39,15 +39,19 @@ static bool same_secret(const std::string& a, const std::string& b) {
 }
 
 bool Router::authorized(const HttpRequest& request) const {
-    if (api_key_.empty()) return true;
+    if (api_keys_.empty()) return true;
+    std::string given;
     const std::string auth = request.header("authorization");
     const std::string prefix = "Bearer ";
-    if (auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
-        same_secret(auth.substr(prefix.size()), api_key_)) {
-        return true;
+    if (auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0) {
+        given = auth.substr(prefix.size());
+    } else {
+        given = request.header("x-api-key");
     }
-    const std::string x_key = request.header("x-api-key");
-    return !x_key.empty() && same_secret(x_key, api_key_);
+    if (given.empty()) return false;
+    bool ok = false;
+    for (const auto& key : api_keys_) ok = same_secret(given, key) || ok;
+    return ok;
 }
 
 static void set_error(HttpResponse& response, ErrorType type, const std::string& message,

@@ -18,7 +18,8 @@ public:
              bool is_public = false);
     // Handles GET/HEAD requests that match no route (the static UI); public.
     void set_fallback(RouteHandler handler) { fallback_ = std::move(handler); }
-    void set_api_key(std::string key) { api_key_ = std::move(key); }
+    // Empty list: no key needed. Otherwise any of the keys is accepted.
+    void set_api_keys(std::vector<std::string> keys) { api_keys_ = std::move(keys); }
 
     // Never throws: every failure becomes an OpenAI-style error response.
     HttpResponse dispatch(const HttpRequest& request) const;
@@ -36,7 +37,7 @@ private:
     std::map<std::pair<std::string, std::string>, Route> routes_;   // (path, method)
     std::map<std::string, int> paths_;                              // known paths
     RouteHandler fallback_;
-    std::string api_key_;
+    std::vector<std::string> api_keys_;
 };
 
 }  // namespace mmojo

@@ -225,6 +225,11 @@ void Scheduler::start_task(Slot& slot, std::shared_ptr<Task> task) {
     metrics_.requests_processing += 1;
 }
 
+void Scheduler::emit(Slot& slot, TaskEvent event) {
+    event.index = slot.task->index;
+    slot.task->channel->push(std::move(event));
+}
+
 void Scheduler::finish(Slot& slot, TaskEvent event) {
     const auto now = Clock::now();
     event.kind = TaskEvent::Kind::kFinal;
@@ -239,7 +244,7 @@ void Scheduler::finish(Slot& slot, TaskEvent event) {
         event.text = slot.text;
         event.tokens = slot.generated;
     }
-    slot.task->channel->push(std::move(event));
+    emit(slot, std::move(event));
     {
         std::lock_guard<std::mutex> lock(mutex_);
         metrics_.prompt_tokens_total += uint64_t(std::max(0, int32_t(slot.task->prompt.size()) - slot.n_cached));
@@ -263,7 +268,7 @@ void Scheduler::fail(Slot& slot, ErrorType type, const std::string& message) {
     event.kind = TaskEvent::Kind::kError;
     event.error_type = type;
     event.text = message;
-    slot.task->channel->push(std::move(event));
+    emit(slot, std::move(event));
     ctx_.seq_clear(slot.id);
     slot.cache_tokens.clear();
     {
@@ -373,7 +378,7 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
         slot.pending_tokens.clear();
         slot.pending_probs.clear();
         slot.n_sent = std::max(slot.n_sent, sendable);
-        slot.task->channel->push(std::move(partial));
+        emit(slot, std::move(partial));
     }
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -499,7 +504,7 @@ bool Scheduler::step() {
             progress.progress_cache = slot.n_cached;
             progress.progress_processed = int32_t(slot.n_prompt_done);
             progress.progress_ms = ms_between(slot.t_start, Clock::now());
-            task.channel->push(std::move(progress));
+            emit(slot, std::move(progress));
         }
         if (task.type == Task::Type::kEmbedding) {
             handle_embedding_rows(slot, slot.out_first, slot.out_count);
@@ -571,6 +576,7 @@ void Scheduler::loop() {
         event.kind = TaskEvent::Kind::kError;
         event.error_type = ErrorType::kUnavailable;
         event.text = "server is shutting down";
+        event.index = task->index;
         task->channel->push(std::move(event));
     }
     pending_.clear();

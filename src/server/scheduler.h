@@ -46,6 +46,7 @@ struct TaskTimings {
 struct TaskEvent {
     enum class Kind { kPartial, kFinal, kProgress, kError };
     Kind kind = Kind::kPartial;
+    int32_t index = 0;                // Task::index of the task it belongs to
     std::string text;                 // partial: new text; final: the whole content
     std::vector<int32_t> tokens;      // tokens behind `text` (final: all generated)
     std::vector<TokenProbs> probs;    // partial: probabilities of `tokens`
@@ -90,6 +91,7 @@ struct Task {
     GenerationParams params;
     Pooling pooling = Pooling::kMean;
     bool normalize = true;           // L2-normalize embeddings
+    // Several tasks of one request may share a channel; events carry `index`.
     std::shared_ptr<TaskChannel> channel = std::make_shared<TaskChannel>();
 };
 
@@ -138,6 +140,7 @@ private:
     void assign_pending();              // under mutex_
     bool step();                        // one decode; false when idle
     void start_task(Slot& slot, std::shared_ptr<Task> task);
+    void emit(Slot& slot, TaskEvent event);
     void finish(Slot& slot, TaskEvent final_event);
     void fail(Slot& slot, ErrorType type, const std::string& message);
     void handle_token(Slot& slot, const float* logits);

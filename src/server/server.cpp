@@ -1,0 +1,153 @@
+// run_server: lifecycle of the HTTP server (see server.h). The socket is bound before the
+// model loads so clients and the loading page can watch /health; the model, context,
+// scheduler and chat template are created on a loader thread; a signal stops the accept
+// loop, then the scheduler (waiting clients get a 503 error event).
+#include "server/server.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "server/http_server.h"
+#include "server/server_context.h"
+
+namespace mmojo {
+
+namespace {
+
+std::atomic<int> g_signal_count{0};
+
+extern "C" void on_signal(int) {
+    if (g_signal_count.fetch_add(1) >= 1) std::_Exit(130);   // second ^C: leave now
+}
+
+std::string model_alias(const Options& options) {
+    if (!options.alias.empty()) return options.alias;
+    return std::filesystem::path(options.model).filename().string();
+}
+
+std::string pick_chat_template(const Options& options, const Model& model) {
+    const std::string& given = options.chat_template;
+    if (!given.empty()) {
+        if (given.find("{%") != std::string::npos || given.find("{{") != std::string::npos) return given;
+        if (given == "chatml") return chatml_template_source();
+        throw std::runtime_error("unknown --chat-template name '" + given +
+                                 "' (give Jinja source or one of: chatml)");
+    }
+    const std::string from_model = model.chat_template();
+    return from_model.empty() ? chatml_template_source() : from_model;
+}
+
+void load(ServerContext& server) {
+    const Options& o = server.options;
+    ModelLoadOptions load_options;
+    load_options.progress = [&server](float f) {
+        server.load_progress.store(f);
+        if (g_signal_count.load() > 0) throw std::runtime_error("interrupted");
+    };
+    server.model = Model::load(o.model, load_options);
+
+    ContextParams cp;
+    cp.n_ctx = o.n_ctx;
+    cp.n_ctx_max = o.n_ctx_max;
+    cp.n_seq = uint32_t(std::max(1, o.n_parallel));
+    cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_threads = o.n_threads;
+    cp.type_k = o.cache_type_k;
+    cp.type_v = o.cache_type_v;
+    server.context = std::make_unique<Context>(*server.model, cp);
+
+    server.chat_template_source = pick_chat_template(o, *server.model);
+    try {
+        server.chat_template = std::make_unique<ChatTemplate>(server.chat_template_source);
+    } catch (const ChatTemplateError& e) {
+        std::fprintf(stderr, "warning: the model's chat template does not parse (%s); using ChatML\n", e.what());
+        server.chat_template_source = chatml_template_source();
+        server.chat_template = std::make_unique<ChatTemplate>(server.chat_template_source);
+    }
+
+    server.defaults.sampling = o.sampling;
+    server.defaults.n_predict = o.n_predict;
+    SchedulerOptions so;
+    so.n_slots = int32_t(cp.n_seq);
+    so.batch_sleep_ms = o.batch_sleep_ms;
+    so.n_batch = int32_t(cp.n_batch);
+    server.scheduler = std::make_unique<Scheduler>(*server.context, so);
+    server.model_alias = model_alias(o);
+    server.created = unix_time();
+}
+
+}  // namespace
+
+int run_server(const Options& options) {
+    ServerContext server;
+    server.options = options;
+    if (options.webui) {
+        server.ui = options.static_path.empty() ? make_embedded_ui_source()
+                                                : make_directory_ui_source(options.static_path);
+    }
+
+    Router router;
+    router.set_api_keys(options.api_keys);
+    register_misc_routes(router, server);
+    register_completion_routes(router, server);
+    register_chat_routes(router, server);
+    register_embedding_routes(router, server);
+
+    HttpServerOptions ho;
+    ho.host = options.host;
+    ho.port = options.port;
+    ho.n_threads = std::max(16, 2 * options.n_parallel + 8);
+    ho.read_timeout_s = options.timeout_s;
+    ho.write_timeout_s = options.timeout_s;
+    HttpServer http(router, ho);
+    try {
+        http.bind();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    g_signal_count.store(0);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::thread http_thread([&http] { http.run(); });
+    std::fprintf(stderr, "server listening on http://%s:%d (loading model %s)\n", options.host.c_str(),
+                 http.port(), options.model.c_str());
+
+    std::atomic<bool> load_done{false};
+    std::thread loader([&server, &load_done] {
+        try {
+            load(server);
+            server.state.store(ServerState::kReady);
+            std::fprintf(stderr, "model loaded; %d slot(s), %d context positions each\n",
+                         server.scheduler->n_slots(), server.scheduler->n_ctx_slot());
+        } catch (const std::exception& e) {
+            server.load_error = e.what();
+            server.state.store(ServerState::kFailed);
+        }
+        load_done.store(true);
+    });
+
+    int rc = 0;
+    while (g_signal_count.load() == 0) {
+        if (load_done.load() && server.state.load() == ServerState::kFailed) {
+            std::fprintf(stderr, "error: cannot load model: %s\n", server.load_error.c_str());
+            rc = 1;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (rc == 0) std::fprintf(stderr, "shutting down\n");
+    loader.join();
+    if (server.scheduler) server.scheduler->stop();   // wakes waiting handlers with an error
+    http.stop();
+    http_thread.join();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    return rc;
+}
+
+}  // namespace mmojo

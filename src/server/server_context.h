@@ -1,0 +1,91 @@
+// State shared by the route handlers: options, load progress, the model, the scheduler,
+// the chat template and the UI source; plus the helpers that several endpoint groups use
+// (prompt tokenization, waiting for and streaming task events, JSON pieces).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/options.h"
+#include "chat/chat_template.h"
+#include "model/model.h"
+#include "runtime/context.h"
+#include "server/api_types.h"
+#include "server/http_types.h"
+#include "server/router.h"
+#include "server/scheduler.h"
+#include "server/static_files.h"
+
+namespace mmojo {
+
+enum class ServerState : int { kLoading = 0, kReady = 1, kFailed = 2 };
+
+struct ServerContext {
+    Options options;
+    std::atomic<ServerState> state{ServerState::kLoading};
+    std::atomic<float> load_progress{0.0f};
+    std::string load_error;
+
+    // Set once before state becomes kReady, read-only afterwards.
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Context> context;
+    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<ChatTemplate> chat_template;
+    std::string chat_template_source;
+    std::string model_alias;          // id in /v1/models and "model" in responses
+    GenerationParams defaults;        // from the command line
+    int64_t created = 0;              // unix time the model finished loading
+
+    std::unique_ptr<UiSource> ui;     // null: no web UI
+
+    // Throws ApiError 503 "Loading model" unless the model is ready.
+    void require_ready() const;
+    const Tokenizer& tokenizer() const { return model->tokenizer(); }
+};
+
+void register_misc_routes(Router& router, ServerContext& server);
+void register_completion_routes(Router& router, ServerContext& server);
+void register_chat_routes(Router& router, ServerContext& server);
+void register_embedding_routes(Router& router, ServerContext& server);
+
+// --- helpers shared by the endpoint files (completion_common.cpp) ----------------------
+
+// A prompt value is a string, a list of token ids, or a list mixing both. A list of
+// strings or of lists holds several prompts. Strings are tokenized with parse_special;
+// `add_special` applies to the first piece only.
+std::vector<std::vector<int32_t>> tokenize_prompts(const ServerContext& server, const nlohmann::json& prompt,
+                                                   bool add_special);
+std::vector<int32_t> tokenize_one(const ServerContext& server, const nlohmann::json& prompt,
+                                  bool add_special);
+// ApiError for an empty prompt, an id outside the vocabulary or a prompt that does not fit
+// a slot's context.
+void validate_prompt(const ServerContext& server, const std::vector<int32_t>& tokens);
+
+// Collects a task's events until its final event; throws ApiError on an error event.
+struct TaskResult {
+    TaskEvent final;
+    std::vector<TokenProbs> probs;
+};
+std::vector<TaskResult> wait_results(const std::shared_ptr<TaskChannel>& channel, size_t n_tasks);
+
+// Runs tasks sharing `channel` and writes each formatted event to the sink. A failed write
+// or a closed connection cancels the tasks. `format` returns "" to skip an event.
+void stream_events(StreamSink& sink, const std::shared_ptr<TaskChannel>& channel, size_t n_tasks,
+                   const std::function<std::string(const TaskEvent&)>& format);
+
+nlohmann::json timings_json(const TaskTimings& t, int32_t n_cached);
+// llama-server's completion_probabilities entries.
+nlohmann::json probs_json(const ServerContext& server, const std::vector<TokenProbs>& probs, bool post_sampling);
+// OpenAI chat "logprobs.content" entries.
+nlohmann::json chat_logprobs_json(const ServerContext& server, const std::vector<TokenProbs>& probs);
+
+std::string random_id(const std::string& prefix);
+int64_t unix_time();
+std::string build_info();
+
+}  // namespace mmojo
