@@ -8,6 +8,34 @@
 
 namespace mmojo {
 
+namespace {
+
+bool is_x86_level(CpuLevel l) {
+    return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
+}
+bool is_arm_level(CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; }
+
+}  // namespace
+
+CpuLevel resolve_cpu_level(const std::string& name) {
+    const CpuLevel best = detect_cpu_level();
+    if (name.empty() || name == "auto") return best;
+    const CpuLevel all[] = {CpuLevel::kGeneric, CpuLevel::kAvx2, CpuLevel::kAvx512, CpuLevel::kAvx512Vnni,
+                            CpuLevel::kNeon, CpuLevel::kNeonDot};
+    for (CpuLevel l : all) {
+        if (name != cpu_level_name(l)) continue;
+        if (l == CpuLevel::kGeneric) return l;
+        // Levels are ordered within a family (the enum order), so "at most best" is a compare.
+        bool same_family = (is_x86_level(l) && is_x86_level(best)) || (is_arm_level(l) && is_arm_level(best));
+        if (!same_family || int(l) > int(best)) {
+            throw OptionsError("--cpu-features " + name + ": this CPU supports at most " +
+                               std::string(cpu_level_name(best)));
+        }
+        return l;
+    }
+    throw OptionsError("--cpu-features: unknown level '" + name + "'");
+}
+
 int run_main(const std::string& program, const std::vector<std::string>& args, const ModeHandlers& handlers) {
     if (!args.empty() && args[0] == "pack") {
         if (!handlers.pack) {
@@ -30,6 +58,12 @@ int run_main(const std::string& program, const std::vector<std::string>& args, c
     if (options.version) {
         std::printf("mmojo-server %s\n", MMOJO_VERSION);
         return 0;
+    }
+    try {
+        select_kernels(resolve_cpu_level(options.cpu_features));
+    } catch (const OptionsError& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
     }
     try {
         if (options.cli) return run_cli(options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/options.h"
+#include "quant/dispatch.h"
 
 namespace mmojo {
 
@@ -18,6 +19,11 @@ struct ModeHandlers {
     // `pack` subcommand: run_pack(args after "pack") from src/package/pack.h (null: not built).
     std::function<int(std::vector<std::string>)> pack;
 };
+
+// The kernel level for --cpu-features: "" = the best this CPU has; otherwise the named level,
+// which must belong to this CPU's family and not exceed what it supports (throws
+// OptionsError naming --cpu-features otherwise).
+CpuLevel resolve_cpu_level(const std::string& name);
 
 // args: the command line without the program name (args files already merged in).
 // Returns the process exit code: 0 on success, 1 on a bad command line or a failure, each
