@@ -43,6 +43,8 @@ inline void cpu_relax() {
 // How long a worker keeps polling for the next job before it sleeps. Generation on a small
 // model issues a job every few microseconds, so this covers the gap between two jobs.
 constexpr auto kSpinTime = std::chrono::microseconds(300);
+// Polls with only a pause instruction in between before polls start yielding the core.
+constexpr int kPureSpins = 1000;
 
 #if defined(__linux__)
 // Counts distinct (package, core) pairs in /sys; 0 when the topology is not readable.
@@ -137,8 +139,14 @@ void ThreadPool::worker_loop(int ith) {
             const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
             int spins = 0;
             while ((current = generation_.load(std::memory_order_acquire)) == seen) {
-                cpu_relax();
-                if (++spins % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+                // Busy-wait briefly, then keep polling but give the core away between
+                // polls, so that an oversubscribed machine still makes progress.
+                if (++spins < kPureSpins) {
+                    cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                }
+                if (spins % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
             }
         }
         if (current == seen) {
@@ -196,7 +204,7 @@ void ThreadPool::run(const std::function<void(int, int)>& fn, int max_threads) {
     int spins = 0;
     while (pending_.load(std::memory_order_acquire) != 0) {
         cpu_relax();
-        if (++spins > 2000) std::this_thread::yield();
+        if (++spins > kPureSpins) std::this_thread::yield();
     }
     job_ = nullptr;
 
