@@ -165,13 +165,13 @@ private:
         const uint64_t kv_at = pos_;
         n_kv_ = u64("the metadata count");
         if (n_kv_ > left() / kMinKvBytes)
-            fail_at(kv_at, "metadata count " + std::to_string(n_kv_) + " is impossible: each entry "
+            fail_at(kv_at, "truncated file or corrupt count: metadata count " + std::to_string(n_kv_) + " is impossible: each entry "
                            "needs at least " + std::to_string(kMinKvBytes) + " bytes and only " +
                            std::to_string(left()) + " bytes remain");
         // Tensor infos follow the metadata, so this bound is loose but already rules out
         // absurd counts; the exact check happens while reading.
         if (n_tensors_ > left() / kMinTensorInfoBytes)
-            fail_at(tensors_at, "tensor count " + std::to_string(n_tensors_) + " is impossible: "
+            fail_at(tensors_at, "truncated file or corrupt count: tensor count " + std::to_string(n_tensors_) + " is impossible: "
                                 "each tensor info needs at least " +
                                 std::to_string(kMinTensorInfoBytes) + " bytes and only " +
                                 std::to_string(left()) + " bytes remain");
@@ -229,7 +229,7 @@ private:
         const uint64_t count = u64("the array length");
         const uint64_t min_bytes = min_value_bytes(out->element_type);
         if (count > left() / min_bytes)
-            fail_at(count_at, "array length " + std::to_string(count) + " of " + context() +
+            fail_at(count_at, "truncated file or corrupt count: array length " + std::to_string(count) + " of " + context() +
                                   " is impossible: " + std::to_string(count) + " elements of " +
                                   gguf_value_type_name(out->element_type) + " need at least " +
                                   (count > std::numeric_limits<uint64_t>::max() / min_bytes
@@ -288,7 +288,7 @@ private:
 
     void read_tensor_infos() {
         if (n_tensors_ > left() / kMinTensorInfoBytes)
-            fail_at(pos_, "tensor count " + std::to_string(n_tensors_) + " is impossible: each "
+            fail_at(pos_, "truncated file or corrupt count: tensor count " + std::to_string(n_tensors_) + " is impossible: each "
                           "tensor info needs at least " + std::to_string(kMinTensorInfoBytes) +
                           " bytes and only " + std::to_string(left()) +
                           " bytes remain after the metadata");
