@@ -224,4 +224,10 @@ std::vector<std::string> startup_arguments(const std::vector<std::string>& comma
     return merge_arguments(embedded_args, adjacent, command_line);
 }
 
+std::vector<std::string> final_arguments(const std::vector<std::string>& command_line,
+                                         std::vector<std::string>* sources) {
+    if (!command_line.empty() && command_line[0] == "pack") return command_line;
+    return startup_arguments(command_line, Embedded::instance(), sources);
+}
+
 }  // namespace mmojo
