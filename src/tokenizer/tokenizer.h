@@ -36,7 +36,13 @@ public:
                                         bool parse_special) const = 0;
     // The bytes a token stands for. special=false renders control tokens as "".
     virtual std::string token_to_piece(TokenId id, bool special) const = 0;
+    // Text of a token sequence as llama.cpp's detokenizer renders it (remove_special=false):
+    // the pieces concatenated; with a space prefix vocabulary (SPM) the first piece loses one
+    // leading space; vocabularies with clean_spaces (most BPE and WordPiece) also tighten
+    // " ." " ," " ?" " !", " ' " and the contractions " 's" " 'm" " 're" " 've".
     std::string decode(std::span<const TokenId> ids, bool special) const;
+    // Id of the token whose text is exactly `text`, or -1.
+    virtual TokenId find_token(std::string_view text) const;
 
     int32_t n_vocab() const { return int32_t(texts_.size()); }
     const std::string& token_text(TokenId id) const { return texts_.at(size_t(id)); }
@@ -51,6 +57,11 @@ public:
     TokenId pad() const { return pad_; }
     bool add_bos() const { return add_bos_; }
     bool add_eos() const { return add_eos_; }
+    // SPM's leading space ("Hello" is encoded as " Hello") and llama.cpp's clean-up of
+    // spaces before punctuation in decode().
+    bool add_space_prefix() const { return add_space_prefix_; }
+    bool clean_spaces() const { return clean_spaces_; }
+    const std::vector<TokenId>& eog_ids() const { return eog_ids_; }  // sorted
     // End of generation: eos, eot and any other token the vocabulary marks as such.
     bool is_eog(TokenId id) const;
     bool is_control(TokenId id) const { return token_kind(id) == TokenKind::kControl; }
@@ -65,6 +76,7 @@ protected:
     std::vector<TokenId> eog_ids_;
     TokenId bos_ = -1, eos_ = -1, eot_ = -1, unk_ = -1, sep_ = -1, pad_ = -1;
     bool add_bos_ = false, add_eos_ = false;
+    bool add_space_prefix_ = false, clean_spaces_ = false;
     std::string model_name_, pre_name_;
 };
 
