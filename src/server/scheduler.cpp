@@ -393,8 +393,9 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
 }
 
 void Scheduler::handle_embedding_rows(Slot& slot, int first_output, int n_rows) {
-    const ModelHparams& hp = ctx_.model().hparams();
-    const size_t width = hp.causal ? size_t(hp.n_vocab) : size_t(hp.n_embd);
+    // Encoders give hidden states; decoders give logits until the runtime can return
+    // their last hidden state.
+    const size_t width = ctx_.model().output_size();
     const Pooling pooling = slot.task->pooling;
     for (int r = 0; r < n_rows; ++r) {
         const float* row = ctx_.output(first_output + r);
