@@ -1,15 +1,24 @@
-// mmojo-server entry point: collects argv and hands it to run_main (src/app/app.h), which
-// parses the options and picks the mode.
+// mmojo-server entry point: merges args files into the command line (src/package/) and hands
+// the result to run_main (src/app/app.h), which parses the options and picks the mode.
+#include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "app/app.h"
+#include "package/embedded.h"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        // Embedded args, then an adjacent args file, then the command line (unchanged for `pack`).
+        args = mmojo::final_arguments(args);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
     mmojo::ModeHandlers handlers;
     // Wired once they exist: handlers.server = mmojo::run_server (src/server/server.h) and
-    // handlers.pack = mmojo::run_pack (src/package/pack.h); args files are merged into
-    // `args` here by src/package/ before run_main.
+    // handlers.pack = mmojo::run_pack (src/package/pack.h).
     return mmojo::run_main("mmojo-server", args, handlers);
 }
