@@ -68,6 +68,7 @@ Value select_items(Evaluator& ev, const Value& value, CallArgs& args, bool by_at
         test_args.keyword = args.keyword;
     }
     std::vector<Value> out;
+    if (!value.truthy()) return Value::list();  // Jinja2: `if value:` before iterating
     for (const Value& item : iterate(value)) {
         ev.tick();
         Value subject = by_attribute ? attribute_path(item, args.positional[0]) : item;
@@ -79,6 +80,7 @@ Value select_items(Evaluator& ev, const Value& value, CallArgs& args, bool by_at
 
 Value map_items(Evaluator& ev, const Value& value, CallArgs& args) {
     std::vector<Value> out;
+    if (!value.truthy()) return Value::list();  // Jinja2: `if value:` before iterating
     const Value* attribute = nullptr;
     const Value* dflt = nullptr;
     for (const auto& [k, v] : args.keyword) {

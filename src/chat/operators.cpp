@@ -167,7 +167,8 @@ Value add(const Value& a, const Value& b) {
     if (a.is_number() && b.is_number()) {
         if (a.is_float() || b.is_float()) return Value::number(a.as_double() + b.as_double());
         int64_t r = 0;
-        return Value::integer(checked(__builtin_add_overflow(a.as_int(), b.as_int(), &r), r));
+        bool overflow = __builtin_add_overflow(a.as_int(), b.as_int(), &r);
+        return Value::integer(checked(overflow, r));
     }
     if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple()) {
         check_list_size(a.items().size() + b.items().size());
@@ -202,13 +203,15 @@ Value binary_op(const std::string& op, const Value& a, const Value& b) {
         if (!numbers) unsupported("-", a, b);
         if (floats) return Value::number(a.as_double() - b.as_double());
         int64_t r = 0;
-        return Value::integer(checked(__builtin_sub_overflow(a.as_int(), b.as_int(), &r), r));
+        bool overflow = __builtin_sub_overflow(a.as_int(), b.as_int(), &r);
+        return Value::integer(checked(overflow, r));
     }
     if (op == "*") {
         if (numbers) {
             if (floats) return Value::number(a.as_double() * b.as_double());
             int64_t r = 0;
-            return Value::integer(checked(__builtin_mul_overflow(a.as_int(), b.as_int(), &r), r));
+            bool overflow = __builtin_mul_overflow(a.as_int(), b.as_int(), &r);
+        return Value::integer(checked(overflow, r));
         }
         if ((a.is_string() || a.is_list()) && is_integral(b)) return repeat(a, b.as_int());
         if ((b.is_string() || b.is_list()) && is_integral(a)) return repeat(b, a.as_int());
