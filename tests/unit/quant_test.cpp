@@ -481,6 +481,10 @@ void check_dot(TensorType t, int64_t n, std::mt19937& rng, size_t misalign, bool
     std::vector<uint8_t> wbuf(w.size() + misalign), qbuf(q.size() + misalign);
     if (!w.empty()) std::memcpy(wbuf.data() + misalign, w.data(), w.size());
     if (!q.empty()) std::memcpy(qbuf.data() + misalign, q.data(), q.size());
+    std::vector<float> x_misaligned(x.size());
+    row.to_float(wbuf.data() + misalign, x_misaligned.data(), n);
+    ASSERT_EQ(std::memcmp(x_misaligned.data(), x.data(), x.size() * sizeof(float)), 0)
+        << row.name << ": to_float depends on the address";
     const VecDotFn fn = use_selected ? row.vec_dot : row.vec_dot_generic;
     const float got = fn(n, wbuf.data() + misalign, qbuf.data() + misalign);
     const double blocks = static_cast<double>(n / row.block_size);
