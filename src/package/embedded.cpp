@@ -2,6 +2,7 @@
 #include "package/embedded.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -59,7 +60,15 @@ const Embedded& Embedded::instance() {
             cached.emplace();
             return *cached;
         }
-        cached = open(self);
+        try {
+            cached = open(self);
+        } catch (const ZipError&) {
+            throw;
+        } catch (const std::exception& e) {
+            const char* env = std::getenv(kSelfEnvVar);
+            throw std::runtime_error(std::string(e.what()) +
+                                     (env && *env ? std::string(" (path taken from ") + kSelfEnvVar + ")" : ""));
+        }
     }
     return *cached;
 }

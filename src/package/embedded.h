@@ -91,7 +91,8 @@ std::vector<std::string> startup_arguments(const std::vector<std::string>& comma
 // What main() calls before option parsing: the command line unchanged when it starts with
 // the `pack` subcommand (packing must not pick up defaults), else startup_arguments() for
 // the running executable (Embedded::instance()). Throws ArgsFileError / ZipError with
-// file, line:column or offset when an args file or the executable's ZIP is malformed.
+// file, line:column or offset when an args file or the executable's ZIP is malformed, and
+// std::runtime_error when the executable cannot be read (e.g. a wrong MMOJO_SELF).
 std::vector<std::string> final_arguments(const std::vector<std::string>& command_line,
                                          std::vector<std::string>* sources = nullptr);
 
