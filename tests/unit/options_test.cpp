@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -271,6 +272,18 @@ TEST(Options, TableHasNoDuplicateNamesAndHelpListsEveryFlag) {
     }
     EXPECT_TRUE(contains(help, "(default: 8192)"));
     EXPECT_TRUE(contains(help, "(default: 127.0.0.1)"));
+}
+
+TEST(Options, EveryFlagIsDocumentedInConfigureMd) {
+    std::ifstream in(std::string(MMOJO_SOURCE_DIR) + "/docs/configure.md");
+    ASSERT_TRUE(in) << "docs/configure.md missing";
+    std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const OptionSpec& s : option_table()) {
+        for (const std::string& n : s.names) EXPECT_TRUE(contains(doc, "`" + n + "`")) << n;
+        if (!s.env.empty()) {
+            EXPECT_TRUE(contains(doc, s.env)) << s.env;
+        }
+    }
 }
 
 TEST(Options, HelpAndVersionFlags) {
