@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "package/embedded.h"
+#include "package/pack.h"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     mmojo::ModeHandlers handlers;
-    // Wired once they exist: handlers.server = mmojo::run_server (src/server/server.h) and
-    // handlers.pack = mmojo::run_pack (src/package/pack.h).
+    handlers.pack = [](std::vector<std::string> pack_args) { return mmojo::run_pack(pack_args); };
+    // Server mode is wired by setting handlers.server = mmojo::run_server (src/server/server.h).
     return mmojo::run_main("mmojo-server", args, handlers);
 }
