@@ -4,7 +4,9 @@
 //  - llama-tokenize outputs in ../shared/reference/tokenize.json (14 files x 20 strings x 4
 //    modes);
 //  - metadata read back with nlohmann/json from those files and GGUF keys, for special ids;
-//  - round trips where the tokenizer is lossless (byte-level BPE, SPM with byte fallback).
+//  - round trips where the tokenizer is lossless (byte-level BPE, SPM with byte fallback);
+//  - pre-tokenizer splits computed by Python's `regex` module
+//    (tokenizer_pretokenizer_splits.json, made by scripts/gen_pretokenizer_fixture.py).
 // Robustness: malformed UTF-8 and random bytes through every tokenizer; bad metadata errors.
 #include <gtest/gtest.h>
 
@@ -21,6 +23,7 @@
 #include "gguf/gguf.h"
 #include "gguf/gguf_writer.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_impl.h"
 
 namespace mmojo {
 namespace {
@@ -157,6 +160,35 @@ INSTANTIATE_TEST_SUITE_P(Files, ReferenceTokenize, ::testing::ValuesIn(reference
                              for (char& c : n) c = std::isalnum(uint8_t(c)) ? c : '_';
                              return n;
                          });
+
+// Each pre-tokenizer splits text as the `regex` module does with the same patterns.
+TEST(Tokenizer, PreTokenizerSplitsMatchPythonRegex) {
+    const std::string path =
+        std::string(MMOJO_SOURCE_DIR) + "/tests/unit/tokenizer_pretokenizer_splits.json";
+    const nlohmann::json fixture = nlohmann::json::parse(read_file(path));
+    std::map<std::string, std::vector<tokenizer_detail::Regex>> compiled;
+    std::map<std::string, std::pair<size_t, size_t>> counts;
+    for (const auto& c : fixture["cases"]) {
+        const std::string pre = c["pre"].get<std::string>();
+        auto it = compiled.find(pre);
+        if (it == compiled.end()) {
+            std::vector<tokenizer_detail::Regex> regexes;
+            for (const std::string& p : tokenizer_detail::pre_tokenizer_config(pre).patterns) {
+                regexes.emplace_back(p);
+            }
+            it = compiled.emplace(pre, std::move(regexes)).first;
+        }
+        const std::string text = c["text"].get<std::string>();
+        const auto expected = c["pieces"].get<std::vector<std::string>>();
+        const auto got = tokenizer_detail::pre_tokenize(it->second, text);
+        EXPECT_EQ(got, expected) << pre << ": \"" << text << "\"";
+        counts[pre].first += got == expected;
+        counts[pre].second += 1;
+    }
+    for (const auto& [pre, n] : counts) {
+        std::printf("[ pre-split] %-16s %zu/%zu\n", pre.c_str(), n.first, n.second);
+    }
+}
 
 // Special ids and flags agree with the file's own metadata.
 TEST(Tokenizer, SpecialIdsFollowMetadata) {
