@@ -178,19 +178,27 @@ Evaluator::Flow Evaluator::exec_for(const Stmt& s, const std::shared_ptr<Frame>&
         auto scope = std::make_shared<Frame>();
         scope->parent = frame;
         assign(s.target, items[static_cast<size_t>(i)], *scope);
+        // The loop object; keys are distinct, so entries are appended without lookups.
+        static const Value kKeys[] = {Value::string("index"),    Value::string("index0"),
+                                      Value::string("revindex"), Value::string("revindex0"),
+                                      Value::string("first"),    Value::string("last"),
+                                      Value::string("length"),   Value::string("depth"),
+                                      Value::string("depth0"),   Value::string("previtem"),
+                                      Value::string("nextitem")};
         Value loop = Value::dict();
-        DictData& d = loop.dict_data();
-        d.set("index", Value::integer(i + 1));
-        d.set("index0", Value::integer(i));
-        d.set("revindex", Value::integer(n - i));
-        d.set("revindex0", Value::integer(n - i - 1));
-        d.set("first", Value::boolean(i == 0));
-        d.set("last", Value::boolean(i == n - 1));
-        d.set("length", Value::integer(n));
-        d.set("depth", Value::integer(1));
-        d.set("depth0", Value::integer(0));
-        if (i > 0) d.set("previtem", items[static_cast<size_t>(i - 1)]);
-        if (i + 1 < n) d.set("nextitem", items[static_cast<size_t>(i + 1)]);
+        auto& entries = loop.dict_data().entries;
+        entries.reserve(11);
+        entries.emplace_back(kKeys[0], Value::integer(i + 1));
+        entries.emplace_back(kKeys[1], Value::integer(i));
+        entries.emplace_back(kKeys[2], Value::integer(n - i));
+        entries.emplace_back(kKeys[3], Value::integer(n - i - 1));
+        entries.emplace_back(kKeys[4], Value::boolean(i == 0));
+        entries.emplace_back(kKeys[5], Value::boolean(i == n - 1));
+        entries.emplace_back(kKeys[6], Value::integer(n));
+        entries.emplace_back(kKeys[7], Value::integer(1));
+        entries.emplace_back(kKeys[8], Value::integer(0));
+        if (i > 0) entries.emplace_back(kKeys[9], items[static_cast<size_t>(i - 1)]);
+        if (i + 1 < n) entries.emplace_back(kKeys[10], items[static_cast<size_t>(i + 1)]);
         scope->vars["loop"] = std::move(loop);
         Flow flow = exec_body(s.body, scope, out);
         if (flow == Flow::kBreak) break;

@@ -17,7 +17,7 @@
 namespace mmojo::jinja {
 
 inline constexpr int kMaxEvalDepth = 400;          // nested eval/exec/macro calls
-inline constexpr uint64_t kMaxSteps = 20'000'000;  // statements + expressions + iterations
+inline constexpr uint64_t kMaxSteps = 5'000'000;   // statements + expressions + iterations
 
 struct Frame {
     std::unordered_map<std::string, Value> vars;

@@ -117,12 +117,39 @@ std::string hash_key(const Value& key) {
     throw JinjaError("unhashable type: '" + key.type_name() + "'");
 }
 
+namespace {
+
+// Small dicts (messages, tool calls, loop objects) are searched linearly without
+// building hash text; the index is built once a dict grows past kIndexFrom entries.
+constexpr size_t kIndexFrom = 12;
+
+bool same_key(const Value& a, const Value& b) {
+    if (a.is_string() && b.is_string()) return a.as_string() == b.as_string();
+    if (a.is_string() || b.is_string()) return false;
+    return hash_key(a) == hash_key(b);
+}
+
+}  // namespace
+
 const Value* DictData::find(const Value& key) const {
+    if (index.empty()) {
+        if (!key.is_string()) hash_key(key);  // raises for unhashable keys
+        for (const auto& kv : entries) {
+            if (same_key(kv.first, key)) return &kv.second;
+        }
+        return nullptr;
+    }
     auto it = index.find(hash_key(key));
     return it == index.end() ? nullptr : &entries[it->second].second;
 }
 
 const Value* DictData::find(std::string_view key) const {
+    if (index.empty()) {
+        for (const auto& kv : entries) {
+            if (kv.first.is_string() && kv.first.as_string() == key) return &kv.second;
+        }
+        return nullptr;
+    }
     std::string k = "s";
     k += key;
     auto it = index.find(k);
@@ -130,15 +157,25 @@ const Value* DictData::find(std::string_view key) const {
 }
 
 void DictData::set(const Value& key, Value value) {
-    std::string k = hash_key(key);
-    auto it = index.find(k);
-    if (it != index.end()) {
-        entries[it->second].second = std::move(value);
+    if (const Value* existing = find(key)) {
+        *const_cast<Value*>(existing) = std::move(value);
         return;
     }
     check_list_size(entries.size() + 1);
-    index.emplace(std::move(k), entries.size());
     entries.emplace_back(key, std::move(value));
+    if (!index.empty()) {
+        index.emplace(hash_key(key), entries.size() - 1);
+    } else if (entries.size() >= kIndexFrom) {
+        for (size_t i = 0; i < entries.size(); ++i) index.emplace(hash_key(entries[i].first), i);
+    }
+}
+
+void DictData::set(std::string_view key, Value value) {
+    if (const Value* existing = find(key)) {
+        *const_cast<Value*>(existing) = std::move(value);
+        return;
+    }
+    set(Value::string(std::string(key)), std::move(value));
 }
 
 // ---- equality and ordering ------------------------------------------------------------

@@ -150,12 +150,12 @@ struct ListData {
 // An insertion-ordered dict. Keys must be hashable (str, numbers, None, tuples of them).
 struct DictData {
     std::vector<std::pair<Value, Value>> entries;
-    std::unordered_map<std::string, size_t> index;  // hash_key(key) -> entries position
+    std::unordered_map<std::string, size_t> index;  // hash_key(key) -> position; large dicts only
 
     const Value* find(const Value& key) const;
     const Value* find(std::string_view key) const;  // a str key
     void set(const Value& key, Value value);
-    void set(std::string_view key, Value value) { set(Value::string(std::string(key)), value); }
+    void set(std::string_view key, Value value);
 };
 
 // Canonical text of a hashable key (equal Python keys give equal text). Throws for
