@@ -651,7 +651,10 @@ std::string hex(const std::string& s) {
 
 std::string join(const std::vector<uint64_t>& v) {
     std::string out;
-    for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(v[i]);
+    }
     return out;
 }
 
