@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <random>
 #include <string>
 
 #include "package/args_file.h"
@@ -22,7 +23,7 @@ const std::string kPython = std::string(MMOJO_SOURCE_DIR) + "/.venv/bin/python";
 // Runs `script` on `input` written to a file; the script prints one argument per line
 // with "\n" inside arguments escaped as "\\n".
 Args python_oracle(const std::string& script, const std::string& input) {
-    const fs::path dir = fs::temp_directory_path() / ("mmojo_args_" + std::to_string(std::rand()));
+    const fs::path dir = fs::temp_directory_path() / ("mmojo_args_" + std::to_string(std::random_device{}()));
     fs::create_directories(dir);
     std::ofstream(dir / "in.txt", std::ios::binary) << input;
     std::ofstream(dir / "s.py") << script;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "package/embedded.h"
@@ -41,7 +42,7 @@ std::string fake_gguf(size_t size, char fill) {
 class PackageTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("mmojo_package_" + std::to_string(std::rand()) + "_" +
+        dir_ = fs::temp_directory_path() / ("mmojo_package_" + std::to_string(std::random_device{}()) + "_" +
                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);

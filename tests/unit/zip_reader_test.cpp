@@ -24,7 +24,7 @@ const std::string kPython = std::string(MMOJO_SOURCE_DIR) + "/.venv/bin/python";
 
 fs::path temp_dir(const std::string& name) {
     fs::path dir = fs::temp_directory_path() /
-                   ("mmojo_zip_reader_" + name + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + std::to_string(std::rand()));
+                   ("mmojo_zip_reader_" + name + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + std::to_string(std::random_device{}()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
