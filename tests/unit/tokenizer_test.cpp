@@ -58,7 +58,10 @@ const Loaded& load(const std::string& relative) {
 
 std::string ids_to_string(const std::vector<TokenId>& ids) {
     std::string s;
-    for (TokenId id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+    for (TokenId id : ids) {
+        if (!s.empty()) s += ' ';
+        s += std::to_string(id);
+    }
     return s;
 }
 
@@ -265,7 +268,9 @@ TEST(Tokenizer, RoundTripIsLossless) {
                 }
             } else {
                 EXPECT_EQ(tok.decode(ids, false), s) << f;
-                EXPECT_EQ(pieces, (s.empty() ? "" : " ") + s) << f;  // SPM's space prefix
+                std::string prefixed;  // SPM's space prefix
+                if (!s.empty()) prefixed.append(1, ' ').append(s);
+                EXPECT_EQ(pieces, prefixed) << f;
             }
         }
         // With special tokens parsed and rendered, text round-trips too.
