@@ -34,7 +34,8 @@ public:
     // parse_special: text like "<s>" or "<|im_start|>" becomes the control token.
     virtual std::vector<TokenId> encode(std::string_view text, bool add_special,
                                         bool parse_special) const = 0;
-    // The bytes a token stands for. special=false renders control tokens as "".
+    // The bytes a token stands for. special=false renders control and unknown tokens as ""
+    // (as llama.cpp). Throws std::out_of_range for an id outside [0, n_vocab()).
     virtual std::string token_to_piece(TokenId id, bool special) const = 0;
     // Text of a token sequence as llama.cpp's detokenizer renders it (remove_special=false):
     // the pieces concatenated; with a space prefix vocabulary (SPM) the first piece loses one
