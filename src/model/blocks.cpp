@@ -75,10 +75,16 @@ void add_bias(float* x, int64_t n_rows, int64_t row_len, const std::vector<float
     for (int64_t r = 0; r < n_rows; ++r) add_in_place(x + r * row_len, bias.data(), row_len);
 }
 
+void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, Activations& x,
+            float* y) {
+    matmul(pool, w, x, y);
+    add_bias(y, x.n_rows(), w.n_rows, bias);
+}
+
 void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, const float* x,
             int64_t n_rows, float* y) {
-    matmul(pool, w, x, n_rows, y);
-    add_bias(y, n_rows, w.n_rows, bias);
+    Activations activations(pool, x, n_rows, w.n_cols);
+    linear(pool, w, bias, activations, y);
 }
 
 namespace {
@@ -162,13 +168,27 @@ void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
     const int64_t k_len = c.n_head_kv * c.head_dim_k;
     const int64_t v_len = c.n_head_kv * c.head_dim_v;
 
-    // Projections: Q = x Wq^T, K = x Wk^T, V = x Wv^T (+ biases).
+    // Projections: Q = x Wq^T, K = x Wk^T, V = x Wv^T (+ biases), or one fused product
+    // whose rows are q | k | v.
     std::vector<float> q(size_t(n * q_len));
     std::vector<float> k(size_t(n * k_len));
     std::vector<float> v(size_t(n * v_len));
-    linear(pool, w.wq, w.bq, xn, n, q.data());
-    linear(pool, w.wk, w.bk, xn, n, k.data());
-    linear(pool, w.wv, w.bv, xn, n, v.data());
+    Activations x(pool, xn, n, (w.wqkv.empty() ? w.wq : w.wqkv).n_cols);
+    if (!w.wqkv.empty()) {
+        const int64_t qkv_len = q_len + k_len + v_len;
+        std::vector<float> qkv(size_t(n * qkv_len));
+        linear(pool, w.wqkv, w.bqkv, x, qkv.data());
+        for (int64_t row = 0; row < n; ++row) {
+            const float* src = qkv.data() + row * qkv_len;
+            std::copy(src, src + q_len, q.data() + row * q_len);
+            std::copy(src + q_len, src + q_len + k_len, k.data() + row * k_len);
+            std::copy(src + q_len + k_len, src + qkv_len, v.data() + row * v_len);
+        }
+    } else {
+        linear(pool, w.wq, w.bq, x, q.data());
+        linear(pool, w.wk, w.bk, x, k.data());
+        linear(pool, w.wv, w.bv, x, v.data());
+    }
 
     // Per-head RMSNorm of queries and keys (qwen3, gemma3).
     if (!w.q_norm.empty()) rms_norm(q.data(), q.data(), n * c.n_head, c.head_dim_k, w.q_norm.data(), c.qk_norm_eps);
@@ -205,8 +225,9 @@ void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const fl
     const int64_t n_ff = w.up.n_rows;
     std::vector<float> gate(size_t(n_rows * n_ff));
     std::vector<float> up(size_t(n_rows * n_ff));
-    matmul(pool, w.gate, xn, n_rows, gate.data());
-    linear(pool, w.up, w.b_up, xn, n_rows, up.data());
+    Activations x(pool, xn, n_rows, w.up.n_cols);
+    matmul(pool, w.gate, x, gate.data());
+    linear(pool, w.up, w.b_up, x, up.data());
     swiglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
 }
@@ -216,8 +237,9 @@ void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const flo
     const int64_t n_ff = w.up.n_rows;
     std::vector<float> gate(size_t(n_rows * n_ff));
     std::vector<float> up(size_t(n_rows * n_ff));
-    matmul(pool, w.gate, xn, n_rows, gate.data());
-    linear(pool, w.up, w.b_up, xn, n_rows, up.data());
+    Activations x(pool, xn, n_rows, w.up.n_cols);
+    matmul(pool, w.gate, x, gate.data());
+    linear(pool, w.up, w.b_up, x, up.data());
     geglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
 }

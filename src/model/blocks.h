@@ -63,13 +63,17 @@ void add_in_place(float* x, const float* y, int64_t n);
 // Adds `bias` (row_len floats; nothing when empty) to each of n_rows rows.
 void add_bias(float* x, int64_t n_rows, int64_t row_len, const std::vector<float>& bias);
 
-// y = W x (+ b) for each of n_rows rows; an empty bias is skipped.
+// y = W x (+ b) for each row of x; an empty bias is skipped.
+void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, Activations& x,
+            float* y);
 void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, const float* x,
             int64_t n_rows, float* y);
 
 struct AttentionWeights {
     Matrix wq, wk, wv, wo;              // [n_embd -> n_head*hd_k], ..., [n_head*hd_v -> n_embd]
+    Matrix wqkv;                        // fused [n_embd -> q|k|v] instead of wq/wk/wv (phi3)
     std::vector<float> bq, bk, bv, bo;  // optional biases (qwen2, phi, bert)
+    std::vector<float> bqkv;            // optional bias of the fused projection
     std::vector<float> q_norm, k_norm;  // optional per-head RMSNorm weights (qwen3, gemma3)
 };
 

@@ -35,7 +35,8 @@ struct LlamaBlock {
 
 class LlamaModel final : public Model {
 public:
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out) override;
+    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+                 OutputKind kind) override;
 
 protected:
     void load_weights(TensorBinder& binder) override;
@@ -108,7 +109,8 @@ void LlamaModel::load_weights(TensorBinder& b) {
     attention_.rope.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
 }
 
-void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out) {
+void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+                         OutputKind kind) {
     ForwardPass pass(batch, cache, pool);
     const int64_t d = hparams_.n_embd;
     const float eps = hparams_.norm_eps;
@@ -140,7 +142,11 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
         add_in_place(x.data(), y.data(), rows * d);
     }
 
-    // logits = W_out (RMSNorm(x) * g_out)
+    // logits = W_out (RMSNorm(x) * g_out); embeddings stop before W_out.
+    if (kind == OutputKind::kEmbeddings) {
+        rms_norm(x.data(), out, rows, d, output_norm_.data(), eps);
+        return;
+    }
     rms_norm(x.data(), n.data(), rows, d, output_norm_.data(), eps);
     matmul(pool, output_, n.data(), rows, out);
 }

@@ -19,6 +19,10 @@ class ThreadPool;
 struct Batch;
 class TensorBinder;
 
+// What forward() writes per output row: logits over the vocabulary, or the final
+// (normalized) hidden state, which is what embeddings are made of.
+enum class OutputKind : int32_t { kLogits = 0, kEmbeddings = 1 };
+
 // Pooling of per-token states into one embedding (llama.cpp's pooling_type numbers).
 enum class Pooling : int32_t { kUnspecified = -1, kNone = 0, kMean = 1, kCls = 2, kLast = 3 };
 
@@ -70,17 +74,22 @@ public:
     // One line such as "Q4_0" for the dominant weight type (general.file_type when present).
     std::string type_label() const;
 
-    // Floats written per output row by forward(): n_vocab logits, or n_embd for encoders.
+    // Floats per output row: n_vocab logits for decoders, n_embd for encoders (which have
+    // no logits) and for OutputKind::kEmbeddings.
     uint32_t output_size() const { return hparams_.causal ? hparams_.n_vocab : hparams_.n_embd; }
+    uint32_t output_size(OutputKind kind) const {
+        return kind == OutputKind::kEmbeddings ? hparams_.n_embd : output_size();
+    }
     // What each layer keeps in the KV cache (one entry per layer).
     virtual std::vector<KvLayerShape> kv_layers() const;
 
     // Runs the network on a batch (runtime/context.h), reading and extending `cache`.
-    // Writes logits (n_vocab floats) or, for encoders, hidden states (n_embd floats) for
-    // every batch entry that asks for output, in batch order. The caller (Context) has
-    // checked the batch: tokens in range, each sequence's positions continuing its cache
-    // and fitting it; the caller also updates the sequence lengths afterwards.
-    virtual void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out) = 0;
+    // Writes output_size(kind) floats for every batch entry that asks for output, in batch
+    // order: logits, or (kEmbeddings, and always for encoders) the final normalized hidden
+    // states. The caller (Context) has checked the batch: tokens in range, each sequence's
+    // positions continuing its cache and fitting it; it updates the sequence lengths after.
+    virtual void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+                         OutputKind kind) = 0;
 
 protected:
     // Called by load() after gguf_ and tokenizer_ are set: reads hparams_ (architecture

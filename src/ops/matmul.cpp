@@ -87,18 +87,36 @@ size_t quantize_rows(ThreadPool& pool, TensorType type, const float* x, int64_t 
     return row_bytes;
 }
 
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y) {
-    if (n_batch <= 0) return;
-    const TensorType dot_type = tensor_type_traits(w.type)->vec_dot_type;
+Activations::Activations(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_cols)
+    : pool_(pool), x_(x), n_rows_(n_rows), n_cols_(n_cols) {}
 
-    // Activations in the weight's dot type: F32 rows are used in place.
-    thread_local std::vector<uint8_t> converted;
-    const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-    size_t xq_row_bytes = size_t(w.n_cols) * sizeof(float);
-    if (dot_type != TensorType::kF32) {
-        xq_row_bytes = quantize_rows(pool, dot_type, x, n_batch, w.n_cols, converted);
-        xq = converted.data();
+const uint8_t* Activations::rows(TensorType type, size_t& row_bytes) {
+    if (type == TensorType::kF32) {
+        row_bytes = size_t(n_cols_) * sizeof(float);
+        return reinterpret_cast<const uint8_t*>(x_);
     }
+    for (Converted& c : converted_) {
+        if (c.type == type) {
+            row_bytes = c.row_bytes;
+            return c.bytes.data();
+        }
+    }
+    Converted& c = converted_.emplace_back();
+    c.type = type;
+    c.row_bytes = quantize_rows(pool_, type, x_, n_rows_, n_cols_, c.bytes);
+    row_bytes = c.row_bytes;
+    return c.bytes.data();
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y) {
+    const int64_t n_batch = x.n_rows();
+    if (n_batch <= 0) return;
+    if (x.n_cols() != w.n_cols) {
+        throw std::runtime_error("matmul: activations of " + std::to_string(x.n_cols()) +
+                                 " columns against a matrix of " + std::to_string(w.n_cols));
+    }
+    size_t xq_row_bytes = 0;
+    const uint8_t* xq = x.rows(tensor_type_traits(w.type)->vec_dot_type, xq_row_bytes);
 
     const MatmulTileFn tile = matmul_tile_generic;
     if (w.n_rows * w.n_cols * n_batch < kMinParallelWork) {
@@ -108,6 +126,11 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, 
     pool.parallel_for(w.n_rows, kRowGrain, [&](int64_t r0, int64_t r1, int) {
         tile(w, r0, r1, xq, xq_row_bytes, n_batch, y, w.n_rows);
     });
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y) {
+    Activations activations(pool, x, n_batch, w.n_cols);
+    matmul(pool, w, activations, y);
 }
 
 }  // namespace mmojo

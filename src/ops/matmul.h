@@ -48,10 +48,38 @@ using MatmulTileFn = void (*)(const Matrix& w, int64_t r0, int64_t r1, const uin
 void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
                          size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride);
 
+// A batch of float activation rows together with its conversions to the dot types of the
+// weights it meets. Products with several weights of the same vec_dot_type (Q, K and V;
+// gate and up) convert the rows once. `x` must outlive this object.
+class Activations {
+public:
+    Activations(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_cols);
+
+    int64_t n_rows() const { return n_rows_; }
+    int64_t n_cols() const { return n_cols_; }
+    // The rows in `type` (F32: the floats themselves), converted on first use;
+    // `row_bytes` receives the distance between rows.
+    const uint8_t* rows(TensorType type, size_t& row_bytes);
+
+private:
+    struct Converted {
+        TensorType type;
+        size_t row_bytes;
+        std::vector<uint8_t> bytes;
+    };
+    ThreadPool& pool_;
+    const float* x_;
+    int64_t n_rows_;
+    int64_t n_cols_;
+    std::vector<Converted> converted_;
+};
+
 // Y = X * W^T. x: n_batch rows of w.n_cols floats (contiguous); y: n_batch rows of
 // w.n_rows floats (contiguous). Uses every thread of the pool when the product is large
 // enough to pay for the hand-off.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y);
+// The same with activations that may already be converted (x.n_cols() == w.n_cols).
+void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y);
 
 // Converts n_batch rows of n_cols floats to `type` (the vec_dot_type of a weight),
 // row after row, into `out` (resized). Returns the bytes of one converted row.

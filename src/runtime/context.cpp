@@ -92,7 +92,7 @@ void Context::decode(const Batch& batch) {
         ++next[size_t(e.seq)];
     }
 
-    const size_t row = model_.output_size();
+    const size_t row = output_size();
     outputs_.assign(size_t(n_outputs) * row, 0.0f);
     n_outputs_ = 0;
 
@@ -103,7 +103,8 @@ void Context::decode(const Batch& batch) {
         const size_t end = std::min(batch.entries.size(), start + params_.n_batch);
         chunk.entries.assign(batch.entries.begin() + std::ptrdiff_t(start),
                              batch.entries.begin() + std::ptrdiff_t(end));
-        model_.forward(chunk, *cache_, *pool_, outputs_.data() + size_t(outputs_done) * row);
+        model_.forward(chunk, *cache_, *pool_, outputs_.data() + size_t(outputs_done) * row,
+                       output_kind());
         for (const BatchEntry& e : chunk.entries) {
             if (e.pos + 1 > cache_->seq_length(e.seq)) cache_->set_seq_length(e.seq, e.pos + 1);
             if (e.output) ++outputs_done;
@@ -118,7 +119,7 @@ const float* Context::output(int i) const {
                                  " does not exist (the last decode produced " +
                                  std::to_string(n_outputs_) + ")");
     }
-    return outputs_.data() + size_t(i) * model_.output_size();
+    return outputs_.data() + size_t(i) * output_size();
 }
 
 void Context::seq_clear(int32_t seq) { cache_->seq_clear(seq); }

@@ -21,6 +21,9 @@ struct ContextParams {
     int n_threads = 0;            // 0: physical cores
     TensorType type_k = TensorType::kF16;
     TensorType type_v = TensorType::kF16;
+    // Outputs are the final normalized hidden states (n_embd floats) instead of logits
+    // (as llama.cpp's `embeddings` context flag). Encoders always give those.
+    bool embeddings = false;
 };
 
 struct BatchEntry {
@@ -53,6 +56,11 @@ public:
     // n_vocab logits for decoders, n_embd hidden state for encoders.
     const float* output(int i) const;
     int n_outputs() const { return n_outputs_; }
+    // Floats per output row: n_vocab logits, or n_embd with `embeddings` or for encoders.
+    uint32_t output_size() const { return model_.output_size(output_kind()); }
+    OutputKind output_kind() const {
+        return params_.embeddings ? OutputKind::kEmbeddings : OutputKind::kLogits;
+    }
 
     // Sequence bookkeeping for slots: forget everything, or keep only positions < n_keep.
     void seq_clear(int32_t seq);

@@ -135,6 +135,34 @@ TEST_F(ContextTest, TruncateAndContinueOneTokenAtATime) {
     EXPECT_EQ(ctx.seq_length(0), 48);
 }
 
+TEST_F(ContextTest, EmbeddingsAreTheStatesTheLogitsComeFrom) {
+    // With `embeddings` the outputs are the normalized final states; multiplying them by
+    // output.weight (read here from the file, in double) must give llama.cpp's logits.
+    ContextParams p = params(64, 1, 64, 1);
+    p.embeddings = true;
+    Context ctx(*model_, p);
+    EXPECT_EQ(ctx.output_size(), 64u);
+    const auto t = tokens(1);
+    Batch batch;
+    for (size_t i = 0; i < t.size(); ++i) batch.add(t[i], int32_t(i), 0, i % 5 == 0);
+    ctx.decode(batch);
+    const GgufTensorInfo& out = model_->gguf().tensor("output.weight");
+    ASSERT_EQ(out.type, TensorType::kF32);
+    const float* w = reinterpret_cast<const float*>(out.data);
+    std::vector<float> logits(512);
+    int k = 0;
+    for (size_t i = 0; i < t.size(); i += 5, ++k) {
+        const float* e = ctx.output(k);
+        for (int v = 0; v < 512; ++v) {
+            double s = 0.0;
+            for (int c = 0; c < 64; ++c) s += double(w[v * 64 + c]) * e[c];
+            logits[size_t(v)] = float(s);
+        }
+        EXPECT_LE(diff_at(logits.data(), 1, int(i)), kMaxAbs) << "pos " << i;
+    }
+    EXPECT_EQ(k, ctx.n_outputs());
+}
+
 std::string error_of(const std::function<void()>& f) {
     try {
         f();
