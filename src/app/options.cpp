@@ -17,7 +17,7 @@ namespace {
 
 // ---- value parsing helpers: each error names the flag as the user spelled it ------------
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
     out.push_back('\'');
@@ -33,7 +33,7 @@ int64_t parse_integer(const std::string& flag, const std::string& value, int64_t
     if (first != last && *first == '+') ++first;
     auto [ptr, ec] = std::from_chars(first, last, v);
     if (value.empty() || ec == std::errc::invalid_argument || ptr != last) {
-        throw OptionsError("invalid value " + quoted(value) + " for " + flag + ": expected an integer");
+        throw OptionsError("invalid value " + in_quotes(value) + " for " + flag + ": expected an integer");
     }
     if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
         throw OptionsError("value " + value + " for " + flag + " is out of range: expected " +
@@ -57,7 +57,7 @@ float parse_real(const std::string& flag, const std::string& value, double lo, d
     if (first != last && *first == '+') ++first;
     auto [ptr, ec] = std::from_chars(first, last, v);
     if (value.empty() || ec == std::errc::invalid_argument || ptr != last || !std::isfinite(v)) {
-        throw OptionsError("invalid value " + quoted(value) + " for " + flag + ": expected a number");
+        throw OptionsError("invalid value " + in_quotes(value) + " for " + flag + ": expected a number");
     }
     bool below = lo_open ? !(v > lo) : v < lo;
     if (ec == std::errc::result_out_of_range || below || v > hi) {
@@ -78,14 +78,14 @@ bool parse_env_bool(const std::string& var, const std::string& value) {
     std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     if (v == "1" || v == "true" || v == "on" || v == "yes" || v == "enabled") return true;
     if (v == "0" || v == "false" || v == "off" || v == "no" || v == "disabled" || v.empty()) return false;
-    throw OptionsError("invalid value " + quoted(value) + " for environment variable " + var +
+    throw OptionsError("invalid value " + in_quotes(value) + " for environment variable " + var +
                        ": expected true or false");
 }
 
 TensorType parse_cache_type(const std::string& flag, const std::string& value) {
     if (value == "f32") return TensorType::kF32;
     if (value == "f16") return TensorType::kF16;
-    throw OptionsError("unsupported cache type " + quoted(value) + " for " + flag +
+    throw OptionsError("unsupported cache type " + in_quotes(value) + " for " + flag +
                        ": expected f32 or f16");
 }
 
@@ -93,10 +93,10 @@ std::string cache_type_name(TensorType t) { return t == TensorType::kF32 ? "f32"
 
 std::string read_text_file(const std::string& flag, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw OptionsError("cannot read " + quoted(path) + " given to " + flag + ": no such readable file");
+    if (!in) throw OptionsError("cannot read " + in_quotes(path) + " given to " + flag + ": no such readable file");
     std::ostringstream os;
     os << in.rdbuf();
-    if (in.bad()) throw OptionsError("error reading " + quoted(path) + " given to " + flag);
+    if (in.bad()) throw OptionsError("error reading " + in_quotes(path) + " given to " + flag);
     return os.str();
 }
 
@@ -278,7 +278,7 @@ std::vector<OptionSpec> build_table() {
                                  return;
                              }
                          }
-                         throw OptionsError("unknown CPU feature level " + quoted(v) + " for " + f +
+                         throw OptionsError("unknown CPU feature level " + in_quotes(v) + " for " + f +
                                             ": expected auto, generic, avx2, avx512, avx512vnni, neon "
                                             "or neondot");
                      }));
@@ -509,10 +509,10 @@ Options parse_options(const std::vector<std::string>& args, const EnvLookup& env
         }
         const OptionSpec* spec = find_option(name);
         if (!spec) {
-            std::string msg = (arg.empty() || arg[0] != '-') ? "unexpected argument " + quoted(arg)
-                                                             : "unknown argument " + quoted(arg);
+            std::string msg = (arg.empty() || arg[0] != '-') ? "unexpected argument " + in_quotes(arg)
+                                                             : "unknown argument " + in_quotes(arg);
             std::string hint = suggest_option(arg);
-            if (!hint.empty()) msg += "; did you mean " + quoted(hint) + "?";
+            if (!hint.empty()) msg += "; did you mean " + in_quotes(hint) + "?";
             msg += " (see --help)";
             throw OptionsError(msg);
         }
