@@ -199,6 +199,9 @@ Evaluator::Flow Evaluator::exec_for(const Stmt& s, const std::shared_ptr<Frame>&
         entries.emplace_back(kKeys[8], Value::integer(0));
         if (i > 0) entries.emplace_back(kKeys[9], items[static_cast<size_t>(i - 1)]);
         if (i + 1 < n) entries.emplace_back(kKeys[10], items[static_cast<size_t>(i + 1)]);
+        int neighbours = 0;
+        for (size_t k = 9; k < entries.size(); ++k) neighbours = std::max(neighbours, nesting_of(entries[k].second));
+        loop.dict_data().depth = 1 + neighbours;
         scope->vars["loop"] = std::move(loop);
         Flow flow = exec_body(s.body, scope, out);
         if (flow == Flow::kBreak) break;
@@ -380,10 +383,9 @@ std::vector<size_t> slice_positions(int64_t n, const Value& start_v, const Value
     int64_t start = clamp(start_v, step > 0 ? 0 : n - 1);
     int64_t stop = clamp(stop_v, step > 0 ? n : -1);
     std::vector<size_t> out;
-    if (step > 0) {
-        for (int64_t i = start; i < stop; i += step) out.push_back(static_cast<size_t>(i));
-    } else {
-        for (int64_t i = start; i > stop; i += step) out.push_back(static_cast<size_t>(i));
+    for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+        out.push_back(static_cast<size_t>(i));
+        if (__builtin_add_overflow(i, step, &i)) break;
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <initializer_list>
 
+#include "chat/builtins.h"
 #include "chat/chat_template.h"
 #include "chat/lexer.h"
 
@@ -695,6 +696,8 @@ private:
             }
             std::vector<ExprPtr> args;
             args.push_back(std::move(operand));
+            // Like Jinja2, unknown filters are rejected when the template is compiled.
+            if (!has_filter(name)) fail(at, "no filter named '" + name + "'");
             auto f = node(Expr::Kind::kFilter, at, std::move(args));
             f->name = std::move(name);
             if (is_op("(")) parse_call_args(*f);
@@ -719,6 +722,7 @@ private:
                     t->name += ".";
                     t->name += expect_identifier();
                 }
+                if (!has_test(t->name)) fail(at, "no test named '" + t->name + "'");
                 const Token& c = cur();
                 bool arg_start = c.type == TokenType::kName || c.type == TokenType::kString ||
                                  c.type == TokenType::kInt || c.type == TokenType::kFloat ||

@@ -11,9 +11,19 @@
 
 namespace mmojo::jinja {
 
+int nesting_of(const Value& v) {
+    if (v.is_list()) return v.list_nesting();
+    if (v.is_dict()) return v.dict_data().depth;
+    return 0;
+}
+
 Value Value::list(std::vector<Value> items, bool tuple) {
     Value v(Kind::kList);
     v.list_ = std::make_shared<ListData>();
+    int depth = 1;
+    for (const Value& item : items) depth = std::max(depth, 1 + nesting_of(item));
+    if (depth > kMaxNesting) throw JinjaError("values nested too deeply");
+    v.list_->depth = depth;
     v.list_->items = std::move(items);
     v.flag_ = tuple;
     return v;
@@ -39,6 +49,7 @@ Value Value::function(std::string name, NativeFunction fn) {
 
 const std::vector<Value>& Value::items() const { return list_->items; }
 std::vector<Value>& Value::mutable_items() const { return list_->items; }
+int Value::list_nesting() const { return list_->depth; }
 DictData& Value::dict_data() const { return *dict_; }
 
 bool Value::truthy() const {
@@ -157,6 +168,9 @@ const Value* DictData::find(std::string_view key) const {
 }
 
 void DictData::set(const Value& key, Value value) {
+    int child = 1 + std::max(nesting_of(key), nesting_of(value));
+    if (child > kMaxNesting) throw JinjaError("values nested too deeply");
+    depth = std::max(depth, child);
     if (const Value* existing = find(key)) {
         *const_cast<Value*>(existing) = std::move(value);
         return;
@@ -172,6 +186,9 @@ void DictData::set(const Value& key, Value value) {
 
 void DictData::set(std::string_view key, Value value) {
     if (const Value* existing = find(key)) {
+        int child = 1 + nesting_of(value);
+        if (child > kMaxNesting) throw JinjaError("values nested too deeply");
+        depth = std::max(depth, child);
         *const_cast<Value*>(existing) = std::move(value);
         return;
     }

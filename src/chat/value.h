@@ -122,6 +122,7 @@ public:
     const std::string& as_string() const { return str_; }  // also the Undefined hint
     const std::vector<Value>& items() const;               // list/tuple
     std::vector<Value>& mutable_items() const;
+    int list_nesting() const;  // ListData::depth
     DictData& dict_data() const;  // dict or namespace
     const Callable& callable() const { return *fn_; }
 
@@ -143,20 +144,28 @@ private:
     std::shared_ptr<Callable> fn_;
 };
 
+// `depth` is the nesting height of a list or dict (1 = holds no containers; namespaces
+// count as leaves). It is bounded by kMaxNesting at construction, so destroying,
+// printing or comparing any value cannot recurse deeper than that.
 struct ListData {
     std::vector<Value> items;
+    int depth = 1;
 };
 
 // An insertion-ordered dict. Keys must be hashable (str, numbers, None, tuples of them).
 struct DictData {
     std::vector<std::pair<Value, Value>> entries;
     std::unordered_map<std::string, size_t> index;  // hash_key(key) -> position; large dicts only
+    int depth = 1;
 
     const Value* find(const Value& key) const;
     const Value* find(std::string_view key) const;  // a str key
     void set(const Value& key, Value value);
     void set(std::string_view key, Value value);
 };
+
+// Nesting height of a value (0 for scalars and namespaces).
+int nesting_of(const Value& v);
 
 // Canonical text of a hashable key (equal Python keys give equal text). Throws for
 // unhashable values (list, dict).
