@@ -1,0 +1,75 @@
+// Entry point: tabs, model information, and the two views.
+import { getJson } from './api.js';
+import { setupCompletion } from './completion.js';
+import { setupChat } from './chat.js';
+
+const state = { nCtx: 0, onPropsLoaded: [] };
+
+function setupTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  function select(tab) {
+    for (const other of tabs) {
+      const selected = other === tab;
+      other.setAttribute('aria-selected', String(selected));
+      other.tabIndex = selected ? 0 : -1;
+      document.getElementById(other.getAttribute('aria-controls')).hidden = !selected;
+    }
+    tab.focus();
+  }
+  tabs.forEach((tab, index) => {
+    tab.addEventListener('click', () => select(tab));
+    tab.addEventListener('keydown', (event) => {
+      const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+      if (step) select(tabs[(index + step + tabs.length) % tabs.length]);
+    });
+  });
+}
+
+function formatBytes(n) {
+  if (!Number.isFinite(n)) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+async function loadModelInfo() {
+  const [props, models] = await Promise.all([getJson('/props'), getJson('/v1/models')]);
+  const model = models.data?.[0] ?? {};
+  const meta = model.meta ?? {};
+  state.nCtx = props.default_generation_settings?.n_ctx ?? meta.n_ctx ?? 0;
+  document.getElementById('model-name').textContent = meta['general.name'] || model.id || '';
+  const rows = [
+    ['Name', meta['general.name'] || model.id],
+    ['File', props.model_path],
+    ['Architecture', meta['general.architecture']],
+    ['Size label', meta['general.size_label']],
+    ['Parameters', meta.n_params?.toLocaleString()],
+    ['Size', formatBytes(meta.size)],
+    ['Quantization', meta['general.type'] || meta.type],
+    ['Context (slot)', state.nCtx],
+    ['Trained context', meta.n_ctx_train],
+    ['Vocabulary', meta.n_vocab],
+    ['Embedding width', meta.n_embd],
+    ['Slots', props.total_slots],
+    ['License', meta['general.license']],
+  ];
+  const list = document.getElementById('model-info');
+  list.replaceChildren();
+  for (const [label, value] of rows) {
+    if (value === undefined || value === null || value === '') continue;
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = String(value);
+    list.append(dt, dd);
+  }
+  for (const callback of state.onPropsLoaded) callback();
+}
+
+setupTabs();
+setupCompletion(state);
+setupChat();
+loadModelInfo().catch((err) => {
+  document.getElementById('model-name').textContent = `(model info unavailable: ${err.message})`;
+});
