@@ -271,7 +271,9 @@ Value Evaluator::call_macro(const Stmt& macro, const std::shared_ptr<Frame>& clo
         scope->vars[params[i].name] = args.positional[i];
         bound[i] = true;
     }
-    for (auto& [key, value] : args.keyword) {
+    for (auto& kv : args.keyword) {
+        const std::string& key = kv.first;  // (a plain reference: lambdas may capture it)
+        const Value& value = kv.second;
         auto it = std::find_if(params.begin(), params.end(),
                                [&](const MacroParam& p) { return p.name == key; });
         if (it == params.end()) {
