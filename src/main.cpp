@@ -8,6 +8,7 @@
 #include "app/app.h"
 #include "package/embedded.h"
 #include "package/pack.h"
+#include "server/server.h"
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -20,6 +21,6 @@ int main(int argc, char** argv) {
     }
     mmojo::ModeHandlers handlers;
     handlers.pack = [](std::vector<std::string> pack_args) { return mmojo::run_pack(pack_args); };
-    // Server mode is wired by setting handlers.server = mmojo::run_server (src/server/server.h).
+    handlers.server = [](const mmojo::Options& options) { return mmojo::run_server(options); };
     return mmojo::run_main("mmojo-server", args, handlers);
 }

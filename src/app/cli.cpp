@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "app/model_source.h"
 #include "model/model.h"
 #include "runtime/context.h"
 #include "sampling/sampler.h"
@@ -38,16 +39,15 @@ void print_rate(const char* what, size_t n_tokens, double ms) {
 }  // namespace
 
 int run_cli(const Options& o) {
-    if (o.model.empty()) {
-        std::fprintf(stderr, "error: no model given: pass -m/--model FNAME\n");
-        return 1;
-    }
     const auto t_load = Clock::now();
     std::unique_ptr<Model> model;
+    std::string model_name;
     try {
-        model = Model::load(o.model);
+        LoadedModel loaded = load_model(o.model);
+        model = std::move(loaded.model);
+        model_name = loaded.display;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: cannot load model '%s': %s\n", o.model.c_str(), e.what());
+        std::fprintf(stderr, "error: cannot load model: %s\n", e.what());
         return 1;
     }
     const ModelHparams& hp = model->hparams();
@@ -63,7 +63,7 @@ int run_cli(const Options& o) {
     cp.type_v = o.cache_type_v;
     Context ctx(*model, cp);
     const size_t n_ctx = ctx.n_ctx_seq();
-    std::fprintf(stderr, "model: %s (%s, %s, %.2f M params), context %zu tokens, batch %u\n", o.model.c_str(),
+    std::fprintf(stderr, "model: %s (%s, %s, %.2f M params), context %zu tokens, batch %u\n", model_name.c_str(),
                  hp.arch.c_str(), model->type_label().c_str(), double(model->n_params()) / 1e6, n_ctx, cp.n_batch);
     std::fprintf(stderr, "load: %.2f ms\n", ms_since(t_load));
 

@@ -109,14 +109,16 @@ def test_missing_model_file():
     out = run(["--cli", "-m", "/nonexistent/dir/model.gguf", "-p", "hi", "-n", "4"])
     assert out.returncode == 1
     err = out.stderr.decode()
-    assert "cannot load model '/nonexistent/dir/model.gguf'" in err, err
+    assert "cannot load model: model /nonexistent/dir/model.gguf not found" in err, err
     assert out.stdout == b""
 
 
 def test_no_model_given():
     out = run(["--cli", "-p", "hi"])
     assert out.returncode == 1
-    assert "no model given: pass -m/--model" in out.stderr.decode()
+    err = out.stderr.decode()
+    # With no -m the executable's ZIP, its folder and the current directory are searched.
+    assert "no model given (-m) and no .gguf model found; looked in:" in err, err
 
 
 def test_help_and_version():
