@@ -18,6 +18,15 @@ void ServerContext::require_ready() const {
     }
 }
 
+void ServerContext::require_generation() const {
+    require_ready();
+    if (context->output_kind() != OutputKind::kLogits || !model->hparams().causal) {
+        throw ApiError(ErrorType::kNotSupported,
+                       "This server does not support completions: it runs with `--embeddings` or an "
+                       "embedding-only model. Start it without `--embeddings`");
+    }
+}
+
 static bool is_token_id(const nlohmann::json& v) { return v.is_number_integer(); }
 
 std::vector<int32_t> tokenize_one(const ServerContext& server, const nlohmann::json& prompt,

@@ -94,7 +94,7 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 }
 
 void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
-    server.require_ready();
+    server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     const GenerationParams params = parse_generation_params(body, server.defaults, true);
     const std::string prompt = render_chat(server, body);

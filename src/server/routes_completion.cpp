@@ -68,7 +68,7 @@ nlohmann::json native_final(const ServerContext& server, const Request& r, const
 }
 
 void handle_completion(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
-    server.require_ready();
+    server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     auto r = std::make_shared<Request>(start_tasks(server, body, false));
     if (!r->params.stream) {
@@ -145,7 +145,7 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 }
 
 void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
-    server.require_ready();
+    server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     auto r = std::make_shared<Request>(start_tasks(server, body, true));
     // OpenAI reports probabilities as logprobs, never post-sampling probabilities.

@@ -244,8 +244,8 @@ void Scheduler::finish(Slot& slot, TaskEvent event) {
         event.text = slot.text;
         event.tokens = slot.generated;
     }
-    emit(slot, std::move(event));
     {
+        // Counters first, so a client that reads /metrics right after its answer sees them.
         std::lock_guard<std::mutex> lock(mutex_);
         metrics_.prompt_tokens_total += uint64_t(std::max(0, int32_t(slot.task->prompt.size()) - slot.n_cached));
         metrics_.prompt_seconds_total += ms_between(slot.t_start, slot.generating ? slot.t_prompt_done : now) / 1000.0;
@@ -254,6 +254,7 @@ void Scheduler::finish(Slot& slot, TaskEvent event) {
         metrics_.requests_processing -= 1;
         slot.status.processing = false;
     }
+    emit(slot, std::move(event));
     if (slot.task->type == Task::Type::kEmbedding) {
         ctx_.seq_clear(slot.id);
         slot.cache_tokens.clear();
@@ -268,7 +269,6 @@ void Scheduler::fail(Slot& slot, ErrorType type, const std::string& message) {
     event.kind = TaskEvent::Kind::kError;
     event.error_type = type;
     event.text = message;
-    emit(slot, std::move(event));
     ctx_.seq_clear(slot.id);
     slot.cache_tokens.clear();
     {
@@ -276,6 +276,7 @@ void Scheduler::fail(Slot& slot, ErrorType type, const std::string& message) {
         metrics_.requests_processing -= 1;
         slot.status.processing = false;
     }
+    emit(slot, std::move(event));
     slot.task.reset();
     slot.sampler.reset();
     slot.generating = false;
@@ -393,9 +394,8 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
 }
 
 void Scheduler::handle_embedding_rows(Slot& slot, int first_output, int n_rows) {
-    // Encoders give hidden states; decoders give logits until the runtime can return
-    // their last hidden state.
-    const size_t width = ctx_.model().output_size();
+    // Hidden states: the context runs in embeddings mode (--embeddings) or is an encoder.
+    const size_t width = ctx_.output_size();
     const Pooling pooling = slot.task->pooling;
     for (int r = 0; r < n_rows; ++r) {
         const float* row = ctx_.output(first_output + r);

@@ -58,6 +58,9 @@ void load(ServerContext& server) {
     cp.n_threads = o.n_threads;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;
+    // --embeddings makes the context return hidden states instead of logits, so the
+    // server then only serves the embedding endpoints (as the option says).
+    cp.embeddings = o.embeddings;
     server.context = std::make_unique<Context>(*server.model, cp);
 
     server.chat_template_source = pick_chat_template(o, *server.model);

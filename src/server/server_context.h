@@ -45,6 +45,9 @@ struct ServerContext {
 
     // Throws ApiError 503 "Loading model" unless the model is ready.
     void require_ready() const;
+    // require_ready(), then ApiError 501 when the context gives hidden states rather than
+    // logits (--embeddings, or an encoder model): no text generation then.
+    void require_generation() const;
     const Tokenizer& tokenizer() const { return model->tokenizer(); }
 };
 

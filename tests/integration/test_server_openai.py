@@ -6,15 +6,29 @@ import math
 
 import openai
 import pytest
+import requests
 
-from server_helpers import PROMPTS, STORIES, post, reference, start
+from server_helpers import PROMPTS, STORIES, assert_api_error, post, reference, start
 
 
 @pytest.fixture(scope="module")
 def server():
-    s = start(STORIES, "-np", "2", "-ctk", "f32", "-ctv", "f32", "--embeddings", "--alias", "stories")
+    s = start(STORIES, "-np", "2", "-ctk", "f32", "-ctv", "f32", "--alias", "stories")
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def embed_server():
+    # --embeddings: the context returns hidden states, only the embedding endpoints work.
+    s = start(STORIES, "-np", "2", "--embeddings", "--alias", "stories")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def embed_client(embed_server):
+    return openai.OpenAI(base_url=embed_server.base + "/v1", api_key="unused", max_retries=0, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +119,12 @@ def test_completions_stream_and_logprobs(client):
     assert "".join(lp.tokens) == res.choices[0].text
 
 
-def test_embeddings(client):
+def test_embeddings(embed_server, embed_client):
+    client = embed_client
+    n_embd = requests.get(embed_server.base + "/v1/models", timeout=10).json()["data"][0]["meta"]["n_embd"]
     res = client.embeddings.create(model="stories", input=[PROMPTS[0], PROMPTS[1]])
     assert len(res.data) == 2 and [d.index for d in res.data] == [0, 1]
+    assert all(len(d.embedding) == n_embd for d in res.data)
     for d in res.data:
         norm = math.sqrt(sum(v * v for v in d.embedding))
         assert norm == pytest.approx(1.0, abs=1e-4)
@@ -128,11 +145,24 @@ def test_embeddings(client):
     assert list(values) == pytest.approx(res.data[0].embedding, abs=1e-6)
 
 
-def test_native_embedding(server, client):
-    native = post(server, "/embedding", {"content": PROMPTS[0]}).json()
+def test_native_embedding(embed_server, embed_client):
+    native = post(embed_server, "/embedding", {"content": PROMPTS[0]}).json()
     assert native[0]["index"] == 0 and len(native[0]["embedding"]) == 1
-    oai = client.embeddings.create(model="stories", input=PROMPTS[0]).data[0].embedding
+    oai = embed_client.embeddings.create(model="stories", input=PROMPTS[0]).data[0].embedding
     assert native[0]["embedding"][0] == pytest.approx(oai, abs=1e-6)
+    # Without normalization the same direction comes back with its own length.
+    raw = post(embed_server, "/embedding", {"content": PROMPTS[0], "embd_normalize": -1}).json()[0]["embedding"][0]
+    norm = math.sqrt(sum(v * v for v in raw))
+    assert [v / norm for v in raw] == pytest.approx(oai, abs=1e-5)
+
+
+def test_generation_disabled_in_embeddings_mode(embed_server, embed_client):
+    for path, body in (("/completion", {"prompt": "x"}), ("/v1/completions", {"prompt": "x"}),
+                       ("/v1/chat/completions", {"messages": [{"role": "user", "content": "x"}]})):
+        assert_api_error(post(embed_server, path, body), 501, "not_supported_error")
+    with pytest.raises(openai.APIStatusError) as e:
+        embed_client.chat.completions.create(model="stories", messages=MESSAGES, max_tokens=2)
+    assert e.value.status_code == 501
 
 
 def test_errors_surface_as_openai_exceptions(client):
