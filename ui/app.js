@@ -33,12 +33,22 @@ function formatBytes(n) {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
+// The server's quantization label when it gives one; otherwise the average bits per weight
+// (tensor bytes over parameters), which names plain F32/F16 files and sizes mixed ones.
+function quantization(label, meta) {
+  if (label) return label;
+  if (!(meta.size > 0 && meta.n_params > 0)) return undefined;
+  const bits = (meta.size * 8) / meta.n_params;
+  const plain = Math.abs(bits - 32) < 0.05 ? ' (F32)' : Math.abs(bits - 16) < 0.05 ? ' (16-bit)' : '';
+  return `${bits.toFixed(2)} bits per weight${plain}`;
+}
+
 async function loadModelInfo() {
   const [props, models] = await Promise.all([getJson('/props'), getJson('/v1/models')]);
   const model = models.data?.[0] ?? {};
   const meta = model.meta ?? {};
   state.nCtx = props.default_generation_settings?.n_ctx ?? meta.n_ctx ?? 0;
-  document.getElementById('model-name').textContent = meta['general.name'] || model.id || '';
+  document.getElementById('model-name').textContent = props.model_alias || model.id || meta['general.name'] || '';
   const rows = [
     ['Name', meta['general.name'] || model.id],
     ['File', props.model_path],
@@ -46,7 +56,7 @@ async function loadModelInfo() {
     ['Size label', meta['general.size_label']],
     ['Parameters', meta.n_params?.toLocaleString()],
     ['Size', formatBytes(meta.size)],
-    ['Quantization', meta['general.type'] || meta.type],
+    ['Quantization', quantization(models.models?.[0]?.details?.quantization_level, meta)],
     ['Context (slot)', state.nCtx],
     ['Trained context', meta.n_ctx_train],
     ['Vocabulary', meta.n_vocab],

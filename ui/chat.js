@@ -67,7 +67,8 @@ export function setupChat() {
     respond();
   });
   input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey) {
+    // Not while an input method is composing: its Enter confirms the composition.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $('chat-form').requestSubmit();
     }

@@ -20,7 +20,11 @@ export function setupCompletion(state) {
     generate: $('generate'), stop: $('stop'), undo: $('undo'), redo: $('redo'),
   };
   const status = $('completion-status');
-  let settings = { ...DEFAULTS, ...load(SETTINGS_KEY, {}) };
+  let settings = { ...DEFAULTS };
+  const stored = load(SETTINGS_KEY, {});
+  for (const name of Object.keys(DEFAULTS)) {
+    if (stored && stored[name] !== undefined) settings[name] = parseSetting(name, String(stored[name]));
+  }
   let controller = null;
   const points = [];  // completion points: texts before and after each generation
   let position = -1;
@@ -31,8 +35,10 @@ export function setupCompletion(state) {
   for (const name of Object.keys(DEFAULTS)) {
     const input = $(`set-${name}`);
     input.value = settings[name];
-    input.addEventListener('change', () => {
-      settings[name] = name === 'stop' ? input.value : Number(input.value);
+    // 'input' keeps the value current even when Generate is pressed before the field
+    // loses focus; an empty or unfinished number ("", "-", "1e") means the default.
+    input.addEventListener('input', () => {
+      settings[name] = name === 'stop' ? input.value : parseSetting(name, input.value);
       save(SETTINGS_KEY, settings);
     });
   }
@@ -66,7 +72,8 @@ export function setupCompletion(state) {
     controller = new AbortController();
     updateButtons();
     status.textContent = 'Generating…';
-    const stop = settings.stop.split(',').map((s) => s.trim()).filter(Boolean);
+    // Comma-separated; "\n" in a stop word stands for a new line.
+    const stop = settings.stop.split(',').map((s) => s.trim().replaceAll('\\n', '\n')).filter(Boolean);
     const body = {
       prompt: editor.value, stream: true, n_predict: settings.n_predict,
       temperature: settings.temperature, top_k: settings.top_k, top_p: settings.top_p,
@@ -153,6 +160,15 @@ export function setupCompletion(state) {
 
   setupSnapshots(editor, status, () => countTokens());
   updateButtons();
+}
+
+// A setting's value from its text field: numbers must be finite (NaN would be sent as null
+// and the server rejects it), integers stay integers; anything else gives the default.
+function parseSetting(name, text) {
+  if (name === 'stop') return text;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) return DEFAULTS[name];
+  return ['n_predict', 'top_k', 'seed'].includes(name) ? Math.trunc(value) : value;
 }
 
 function togglePanel(buttonId, panelId) {
