@@ -141,14 +141,18 @@ export function setupCompletion(state) {
   });
 
   // Live token count against the context size.
+  // Answers can arrive out of order: only the latest request may write the count.
   let countTimer = null;
+  let countSerial = 0;
   async function countTokens() {
+    const serial = ++countSerial;
     try {
-      const result = await postJson('/tokenize', { content: editor.value });
+      const result = await postJson('/tokenize', { content: editor.value, add_special: true });
+      if (serial !== countSerial) return;
       const nCtx = state.nCtx ? ` / ${state.nCtx}` : '';
       $('token-count').textContent = `${result.tokens.length}${nCtx} tokens`;
     } catch {
-      $('token-count').textContent = '';
+      if (serial === countSerial) $('token-count').textContent = '';
     }
   }
   editor.addEventListener('input', () => {
