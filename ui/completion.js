@@ -89,6 +89,10 @@ export function setupCompletion(state) {
           editor.scrollTop = editor.scrollHeight;
           produced += 1;
         }
+        // Live count while streaming: the prompt (with BOS) plus the tokens made so far.
+        if (Number.isFinite(event.tokens_evaluated) && Number.isFinite(event.tokens_predicted)) {
+          showCount(event.tokens_evaluated + event.tokens_predicted);
+        }
         if (event.stop && event.timings) {
           status.textContent = `${event.tokens_predicted ?? produced} tokens, ` +
             `${event.timings.predicted_per_second?.toFixed(1) ?? '?'} tokens/s`;
@@ -141,6 +145,11 @@ export function setupCompletion(state) {
   });
 
   // Live token count against the context size.
+  function showCount(n) {
+    const nCtx = state.nCtx ? ` / ${state.nCtx}` : '';
+    $('token-count').textContent = `${n}${nCtx} tokens`;
+  }
+
   // Answers can arrive out of order: only the latest request may write the count.
   let countTimer = null;
   let countSerial = 0;
@@ -149,8 +158,7 @@ export function setupCompletion(state) {
     try {
       const result = await postJson('/tokenize', { content: editor.value, add_special: true });
       if (serial !== countSerial) return;
-      const nCtx = state.nCtx ? ` / ${state.nCtx}` : '';
-      $('token-count').textContent = `${result.tokens.length}${nCtx} tokens`;
+      showCount(result.tokens.length);
     } catch {
       if (serial === countSerial) $('token-count').textContent = '';
     }
