@@ -133,3 +133,24 @@ test('A snapshot survives a reload', async () => {
     assert.equal(await page.locator('#snapshot-list li').count(), 0);
   });
 });
+
+test('Settings reach the request: a stop word ends the greedy continuation before it', async () => {
+  const ref = reference().prompts[0];
+  const full = hexToUtf8(ref.bytes_hex);
+  const cut = full.indexOf(' park');
+  assert.ok(cut > 0);
+  await withBrowser({}, async ({ page }) => {
+    await openEditor(page, server.base, { temperature: 0, n_predict: ref.tokens.length, stop: 'zebra, park' });
+    await page.fill('#editor', ref.text);
+    await page.click('#generate');
+    await waitFor(async () => (await page.locator('#completion-status').textContent()).includes('tokens/s'),
+      { what: 'the end of the generation' });
+    // Everything before the stop word is kept (up to the space before "park"), the word is not.
+    assert.equal(await editorValue(page), ref.text + full.slice(0, cut + 1));
+    // The settings are remembered for the next visit.
+    await page.reload();
+    assert.equal(await page.locator('#set-stop').inputValue(), 'zebra, park');
+    assert.equal(await page.locator('#set-temperature').inputValue(), '0');
+    await screenshot(page, 'completion-stop-word');
+  });
+});
