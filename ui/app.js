@@ -19,8 +19,13 @@ function setupTabs() {
   tabs.forEach((tab, index) => {
     tab.addEventListener('click', () => select(tab));
     tab.addEventListener('keydown', (event) => {
+      // The WAI-ARIA tabs pattern: arrows move to the neighbour, Home/End to the ends.
       const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
       if (step) select(tabs[(index + step + tabs.length) % tabs.length]);
+      else if (event.key === 'Home') select(tabs[0]);
+      else if (event.key === 'End') select(tabs[tabs.length - 1]);
+      else return;
+      event.preventDefault();
     });
   });
 }

@@ -75,6 +75,11 @@ test('keyboard: Tab reaches Generate, arrows move between tabs', async () => {
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-chat');
     assert.ok(await page.locator('#view-chat').isVisible());
+    await page.keyboard.press('End');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-model');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-completion');
+    await page.keyboard.press('ArrowRight');
     await screenshot(page, 'keyboard-chat-tab');
   });
 });
