@@ -13,6 +13,10 @@
 // float -> bfloat16 rounds to nearest even and keeps subnormals; a NaN is made quiet (bit 6
 // of the result) and keeps its sign and top payload bits, as ggml_compute_fp32_to_bf16
 // does. (AVX512-BF16's `vcvtneps2bf16` would flush subnormal inputs to zero; we do not.)
+//
+// These are inline functions with external linkage: do not include this header from a
+// per-ISA file (*_avx2.cpp, ...), or the linker may keep a copy compiled with that ISA's
+// flags for everyone (see quant/simd_kernels.h).
 #pragma once
 
 #include <cstdint>
