@@ -57,6 +57,14 @@ int run_main(const std::string& program, const std::vector<std::string>& args, c
     }
     if (options.version) {
         std::printf("mmojo-server %s\n", MMOJO_VERSION);
+        // The kernel level a run with these options would use (--cpu-features, or the best).
+        CpuLevel level = detect_cpu_level();
+        try {
+            level = resolve_cpu_level(options.cpu_features);
+        } catch (const OptionsError&) {
+        }
+        std::printf("cpu kernels: %s (this CPU supports up to %s)\n", cpu_level_name(level),
+                    cpu_level_name(detect_cpu_level()));
         return 0;
     }
     try {

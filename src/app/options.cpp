@@ -263,7 +263,7 @@ std::vector<OptionSpec> build_table() {
                      [](Options& o, const std::string& f, const std::string& v) {
                          o.cache_type_v = parse_cache_type(f, v);
                      }));
-    t.push_back(make({"--cpu-features"}, ValueKind::kEnum, "LEVEL", G::kCommon, "",
+    t.push_back(make({"--cpu-features"}, ValueKind::kEnum, "LEVEL", G::kCommon, "MMOJO_CPU_FEATURES",
                      "ours: use at most this SIMD level instead of the best the CPU has: generic, avx2, "
                      "avx512, avx512vnni (x86-64), neon, neondot (ARM64), or auto",
                      [] { return std::string("auto"); },

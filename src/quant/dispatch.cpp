@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "quant/simd_kernels.h"
 #include "quant/tensor_type.h"
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
@@ -133,16 +134,64 @@ CpuLevel detect_cpu_level() {
 #endif
 }
 
+namespace {
+
+CpuLevel g_selected = CpuLevel::kGeneric;
+
+// The next level down within a family; kGeneric ends every chain.
+CpuLevel lower_level(CpuLevel level) {
+    switch (level) {
+        case CpuLevel::kAvx512Vnni: return CpuLevel::kAvx512;
+        case CpuLevel::kAvx512: return CpuLevel::kAvx2;
+        case CpuLevel::kNeonDot: return CpuLevel::kNeon;
+        default: return CpuLevel::kGeneric;
+    }
+}
+
+}  // namespace
+
+CpuLevel selected_cpu_level() { return g_selected; }
+
+VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
+    switch (level) {
+        case CpuLevel::kGeneric: {
+            const TensorTypeTraits* row = tensor_type_traits(type);
+            return row ? row->vec_dot_generic : nullptr;
+        }
+#if defined(MMOJO_HAVE_AVX2)
+        case CpuLevel::kAvx2: return vec_dot_avx2(type);
+#endif
+#if defined(MMOJO_HAVE_AVX512)
+        case CpuLevel::kAvx512: return vec_dot_avx512(type);
+#endif
+#if defined(MMOJO_HAVE_AVX512VNNI)
+        case CpuLevel::kAvx512Vnni: return vec_dot_avx512vnni(type);
+#endif
+#if defined(MMOJO_HAVE_NEON)
+        case CpuLevel::kNeon: return vec_dot_neon(type);
+#endif
+#if defined(MMOJO_HAVE_NEONDOT)
+        case CpuLevel::kNeonDot: return vec_dot_neondot(type);
+#endif
+        default: return nullptr;
+    }
+}
+
+VecDotFn vec_dot_for_level(CpuLevel level, TensorType type) {
+    for (CpuLevel l = level;; l = lower_level(l)) {
+        if (VecDotFn fn = vec_dot_at_level(l, type)) return fn;
+        if (l == CpuLevel::kGeneric) return nullptr;
+    }
+}
+
 void select_kernels(CpuLevel level) {
-    // SIMD kernels are not written yet: every level installs the generic kernels. A later
-    // change adds, per level, a lookup `VecDotFn vec_dot_<isa>(TensorType)` from the
-    // *_<isa>.cpp files (built only for their CPU family), tried from `level` downwards.
-    (void)level;
     // Walk every raw type number that has a row (the enum is sparse).
     for (uint32_t raw = 0; raw < 64; ++raw) {
-        TensorTypeTraits* row = tensor_type_traits_mutable(static_cast<TensorType>(raw));
-        if (row != nullptr) row->vec_dot = row->vec_dot_generic;
+        const auto type = static_cast<TensorType>(raw);
+        TensorTypeTraits* row = tensor_type_traits_mutable(type);
+        if (row != nullptr) row->vec_dot = vec_dot_for_level(level, type);
     }
+    g_selected = level;
 }
 
 const char* cpu_level_name(CpuLevel level) {

@@ -3,6 +3,8 @@
 // generic kernels plus one variant per instruction-set level (files named *_avx2.cpp, ...).
 #pragma once
 
+#include "quant/tensor_type.h"
+
 namespace mmojo {
 
 // Ordered within each family: a level implies the ones before it.
@@ -21,6 +23,18 @@ CpuLevel detect_cpu_level();
 // dot products. Asking for a level the CPU lacks is the caller's mistake; tests may use it
 // only for levels up to detect_cpu_level().
 void select_kernels(CpuLevel level);
+
+// The level installed by the last select_kernels call (kGeneric before the first).
+CpuLevel selected_cpu_level();
+
+// The kernel written for exactly `level` (nullptr when that level has none for `type`, or
+// its file is not part of this build). For tests and diagnostics.
+VecDotFn vec_dot_at_level(CpuLevel level, TensorType type);
+
+// What select_kernels(level) installs for `type`: the kernel of `level`, else of the next
+// lower level of the same family, ..., else the generic one (nullptr for types without a
+// dot product, such as Q8_K).
+VecDotFn vec_dot_for_level(CpuLevel level, TensorType type);
 
 // "generic", "avx2", "avx512", "avx512vnni", "neon", "neondot".
 const char* cpu_level_name(CpuLevel level);

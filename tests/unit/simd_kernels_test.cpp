@@ -1,0 +1,213 @@
+// Every SIMD dot-product kernel against the generic kernel of its type, at every kernel level
+// this CPU supports (quant/dispatch.h), and the forcing of lower levels.
+//
+// Oracle: the generic kernels (quant_*.cpp), which quant_test.cpp checks against a double
+// precision dot of the dequantized rows. Data: random weight blocks (random quant bytes with
+// finite random f16 scales; Q8_0 weights and all activations from the quantizers, so their
+// quants are in -127..127 as the kernels require), lengths of 1..64 blocks, buffers
+// starting at odd byte offsets.
+//
+// Tolerance: |simd - generic| <= 1e-5 * sum_i |x_i * y_i| over the dequantized rows. Inside
+// a block both kernels compute the same integers; they differ only in the order of the
+// float additions of per-block (or per-element, for F32/F16/BF16) terms, whose error is
+// bounded by (terms * 2^-24) * sum |terms| and stays orders of magnitude below 1e-5 for
+// these lengths in practice.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "quant/dispatch.h"
+#include "quant/float16.h"
+#include "quant/tensor_type.h"
+
+namespace mmojo {
+namespace {
+
+constexpr double kRelTolerance = 1e-5;
+
+constexpr TensorType kDotTypes[] = {
+    TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,  TensorType::kQ4_0,
+    TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,  TensorType::kQ8_0,
+    TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,  TensorType::kQ5_K,
+    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
+};
+
+bool same_family(CpuLevel a, CpuLevel b) {
+    auto x86 = [](CpuLevel l) {
+        return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
+    };
+    auto arm = [](CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; };
+    return (x86(a) && x86(b)) || (arm(a) && arm(b));
+}
+
+// Generic, then every level of the detected family up to the detected one.
+std::vector<CpuLevel> supported_levels() {
+    const CpuLevel best = detect_cpu_level();
+    std::vector<CpuLevel> out = {CpuLevel::kGeneric};
+    for (CpuLevel l : {CpuLevel::kAvx2, CpuLevel::kAvx512, CpuLevel::kAvx512Vnni, CpuLevel::kNeon,
+                       CpuLevel::kNeonDot}) {
+        if (same_family(l, best) && int(l) <= int(best)) out.push_back(l);
+    }
+    return out;
+}
+
+// Byte offsets of the f16 scale fields of one block of each weight type (quant/blocks.h).
+std::vector<size_t> f16_fields(TensorType t) {
+    switch (t) {
+        case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kIQ4_NL: return {0};
+        case TensorType::kQ4_1: case TensorType::kQ5_1: return {0, 2};
+        case TensorType::kQ4_K: case TensorType::kQ5_K: return {0, 2};
+        case TensorType::kIQ4_XS: return {0};
+        case TensorType::kQ2_K: return {80, 82};
+        case TensorType::kQ3_K: return {108};
+        case TensorType::kQ6_K: return {208};
+        default: return {};
+    }
+}
+
+std::vector<float> random_floats(int64_t n, std::mt19937& rng, bool extremes) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& f : v) {
+        f = u(rng);
+        // Every element at the block's max magnitude: all quants +-127 (largest products).
+        if (extremes) f = f < 0 ? -1.0f : 1.0f;
+    }
+    return v;
+}
+
+std::vector<uint8_t> quantize(TensorType t, const std::vector<float>& x) {
+    std::vector<uint8_t> out(tensor_row_bytes(t, int64_t(x.size())));
+    tensor_type_traits(t)->from_float(x.data(), out.data(), int64_t(x.size()));
+    return out;
+}
+
+// A weight row of n elements of type t.
+std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, bool extremes) {
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    if (row.from_float) return quantize(t, random_floats(n, rng, extremes));
+    std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
+    for (uint8_t& b : bytes) b = uint8_t(extremes ? (rng() & 1 ? 0xff : 0x00) : rng());
+    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+    for (size_t base = 0; base < bytes.size(); base += row.block_bytes) {
+        for (size_t off : f16_fields(t)) {
+            const uint16_t h = f32_to_f16(scale(rng));
+            std::memcpy(&bytes[base + off], &h, sizeof h);
+        }
+    }
+    return bytes;
+}
+
+// sum_i |x_i y_i| of the dequantized rows, in double.
+double abs_products(TensorType tx, const uint8_t* x, TensorType ty, const uint8_t* y, int64_t n) {
+    std::vector<float> fx(static_cast<size_t>(n)), fy(static_cast<size_t>(n));
+    tensor_type_traits(tx)->to_float(x, fx.data(), n);
+    tensor_type_traits(ty)->to_float(y, fy.data(), n);
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += std::fabs(double(fx[size_t(i)]) * fy[size_t(i)]);
+    return s;
+}
+
+// Copies `bytes` to an address `offset` bytes past a 64-byte boundary.
+struct Misaligned {
+    std::vector<uint8_t> storage;
+    uint8_t* data;
+    Misaligned(const std::vector<uint8_t>& bytes, size_t offset) : storage(bytes.size() + 128) {
+        const auto addr = reinterpret_cast<uintptr_t>(storage.data());
+        data = storage.data() + ((64 - addr % 64) % 64) + offset;
+        std::memcpy(data, bytes.data(), bytes.size());
+    }
+};
+
+// Runs `kernel` against the generic kernel of t on many lengths; returns the cases run.
+int compare_with_generic(TensorType t, VecDotFn kernel, const char* level, std::mt19937& rng) {
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    const TensorType ty = row.vec_dot_type;
+    std::vector<int64_t> lengths;
+    if (row.block_size == 1) {  // float types: every tail length, then longer rows
+        for (int64_t n = 1; n <= 80; ++n) lengths.push_back(n);
+        for (int64_t n : {127, 128, 129, 255, 256, 1000, 2048, 4099}) lengths.push_back(n);
+    } else {
+        const int64_t unit = tensor_type_traits(ty)->block_size > row.block_size
+                                 ? tensor_type_traits(ty)->block_size
+                                 : row.block_size;
+        for (int64_t blocks = 1; blocks <= 64; ++blocks) lengths.push_back(blocks * unit);
+    }
+    int cases = 0;
+    for (int64_t n : lengths) {
+        for (bool extremes : {false, true}) {
+            if (extremes && n % 7 != 0 && n > 2 * row.block_size) continue;  // a sample suffices
+            const std::vector<uint8_t> x = random_weights(t, n, rng, extremes);
+            const std::vector<uint8_t> y = quantize(ty, random_floats(n, rng, extremes));
+            const Misaligned mx(x, size_t(1 + n % 31)), my(y, size_t(3 + n % 29));
+            const float want = row.vec_dot_generic(n, mx.data, my.data);
+            const float got = kernel(n, mx.data, my.data);
+            const double scale = abs_products(t, mx.data, ty, my.data, n);
+            EXPECT_TRUE(std::isfinite(want)) << row.name << " n=" << n;
+            EXPECT_LE(std::fabs(double(got) - want), kRelTolerance * scale + 1e-30)
+                << level << " " << row.name << " n=" << n << (extremes ? " (extremes)" : "")
+                << ": simd " << got << " generic " << want;
+            ++cases;
+        }
+    }
+    return cases;
+}
+
+TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
+    std::mt19937 rng(20240611);
+    int kernels = 0;
+    for (CpuLevel level : supported_levels()) {
+        if (level == CpuLevel::kGeneric) continue;
+        for (TensorType t : kDotTypes) {
+            const VecDotFn kernel = vec_dot_at_level(level, t);
+            if (kernel == nullptr) continue;
+            SCOPED_TRACE(std::string(cpu_level_name(level)) + " " + tensor_type_traits(t)->name);
+            EXPECT_GT(compare_with_generic(t, kernel, cpu_level_name(level), rng), 0);
+            ++kernels;
+        }
+    }
+#if defined(MMOJO_HAVE_AVX2)
+    if (int(detect_cpu_level()) >= int(CpuLevel::kAvx2) &&
+        same_family(detect_cpu_level(), CpuLevel::kAvx2)) {
+        EXPECT_GE(kernels, 2) << "this build has AVX2 kernels and the CPU runs them";
+    }
+#endif
+    std::printf("compared %d SIMD kernels with the generic ones\n", kernels);
+}
+
+TEST(SimdKernels, ForcingALevelInstallsThatLevelsKernels) {
+    const std::vector<CpuLevel> levels = supported_levels();
+    for (CpuLevel level : levels) {
+        select_kernels(level);
+        EXPECT_EQ(selected_cpu_level(), level);
+        for (TensorType t : kDotTypes) {
+            const TensorTypeTraits& row = *tensor_type_traits(t);
+            EXPECT_EQ(row.vec_dot, vec_dot_for_level(level, t)) << cpu_level_name(level) << " " << row.name;
+            if (VecDotFn own = vec_dot_at_level(level, t)) {
+                EXPECT_EQ(row.vec_dot, own) << cpu_level_name(level) << " " << row.name;
+            }
+            if (level == CpuLevel::kGeneric) {
+                EXPECT_EQ(row.vec_dot, row.vec_dot_generic) << row.name;
+            }
+        }
+        // A level's own kernels differ from every lower level's: forcing really changes code.
+        for (CpuLevel lower : levels) {
+            if (int(lower) >= int(level)) continue;
+            for (TensorType t : kDotTypes) {
+                const VecDotFn own = vec_dot_at_level(level, t);
+                if (own) {
+                    EXPECT_NE(own, vec_dot_for_level(lower, t)) << cpu_level_name(level);
+                }
+            }
+        }
+    }
+    select_kernels(detect_cpu_level());
+    EXPECT_EQ(selected_cpu_level(), detect_cpu_level());
+}
+
+}  // namespace
+}  // namespace mmojo

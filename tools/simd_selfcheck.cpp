@@ -1,0 +1,179 @@
+// simd_selfcheck: compares every SIMD dot-product kernel of this build with the generic
+// kernel of its type, at every kernel level this CPU supports, and exits non-zero on any
+// mismatch. It needs no test framework, so it can be cross-built (zig c++) and run under an
+// emulator (tests/integration/test_simd_neon.py runs it under qemu-aarch64-static).
+//
+//   simd_selfcheck [--expect-level LEVEL] [--min-kernels N]
+//
+// --expect-level: also fail unless detect_cpu_level() names LEVEL (checks detection under
+// an emulated CPU model). --min-kernels: fail unless at least N (level, type) kernels were
+// compared (so a build without kernel files cannot pass by comparing nothing).
+//
+// Data and tolerance as tests/unit/simd_kernels_test.cpp: random weights (finite random f16
+// scales; Q8_0 weights and activations from the quantizers), 1..64 blocks, odd byte
+// offsets; |simd - generic| <= 1e-5 * sum |x_i y_i| of the dequantized rows.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "quant/dispatch.h"
+#include "quant/float16.h"
+#include "quant/tensor_type.h"
+
+namespace {
+
+using namespace mmojo;
+
+constexpr double kRelTolerance = 1e-5;
+
+constexpr TensorType kDotTypes[] = {
+    TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,   TensorType::kQ4_0,
+    TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,   TensorType::kQ8_0,
+    TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,   TensorType::kQ5_K,
+    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
+};
+
+constexpr CpuLevel kAllLevels[] = {CpuLevel::kGeneric, CpuLevel::kAvx2,  CpuLevel::kAvx512,
+                                   CpuLevel::kAvx512Vnni, CpuLevel::kNeon, CpuLevel::kNeonDot};
+
+bool is_x86(CpuLevel l) {
+    return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
+}
+bool is_arm(CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; }
+
+std::vector<size_t> f16_fields(TensorType t) {
+    switch (t) {
+        case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kIQ4_NL: return {0};
+        case TensorType::kQ4_1: case TensorType::kQ5_1: return {0, 2};
+        case TensorType::kQ4_K: case TensorType::kQ5_K: return {0, 2};
+        case TensorType::kIQ4_XS: return {0};
+        case TensorType::kQ2_K: return {80, 82};
+        case TensorType::kQ3_K: return {108};
+        case TensorType::kQ6_K: return {208};
+        default: return {};
+    }
+}
+
+std::vector<uint8_t> quantize(TensorType t, const std::vector<float>& x) {
+    std::vector<uint8_t> out(tensor_row_bytes(t, int64_t(x.size())));
+    tensor_type_traits(t)->from_float(x.data(), out.data(), int64_t(x.size()));
+    return out;
+}
+
+std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& f : v) f = u(rng);
+    return v;
+}
+
+std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng) {
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    if (row.from_float) return quantize(t, random_floats(n, rng));
+    std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
+    for (uint8_t& b : bytes) b = uint8_t(rng());
+    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
+    for (size_t base = 0; base < bytes.size(); base += row.block_bytes) {
+        for (size_t off : f16_fields(t)) {
+            const uint16_t h = f32_to_f16(scale(rng));
+            std::memcpy(&bytes[base + off], &h, sizeof h);
+        }
+    }
+    return bytes;
+}
+
+double abs_products(TensorType tx, const uint8_t* x, TensorType ty, const uint8_t* y, int64_t n) {
+    std::vector<float> fx(static_cast<size_t>(n)), fy(static_cast<size_t>(n));
+    tensor_type_traits(tx)->to_float(x, fx.data(), n);
+    tensor_type_traits(ty)->to_float(y, fy.data(), n);
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += std::fabs(double(fx[size_t(i)]) * fy[size_t(i)]);
+    return s;
+}
+
+// Returns the number of mismatching lengths.
+int check(CpuLevel level, TensorType t, VecDotFn kernel, std::mt19937& rng) {
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    const TensorType ty = row.vec_dot_type;
+    const int64_t unit = row.block_size > tensor_type_traits(ty)->block_size
+                             ? row.block_size
+                             : tensor_type_traits(ty)->block_size;
+    int bad = 0;
+    for (int64_t k = 1; k <= 64; ++k) {
+        const int64_t n = row.block_size == 1 ? k * 7 : k * unit;  // float types: odd tails
+        const std::vector<uint8_t> x = random_weights(t, n, rng);
+        const std::vector<uint8_t> y = quantize(ty, random_floats(n, rng));
+        std::vector<uint8_t> bx(x.size() + 64), by(y.size() + 64);
+        uint8_t* px = bx.data() + 1 + k % 31;
+        uint8_t* py = by.data() + 3 + k % 29;
+        std::memcpy(px, x.data(), x.size());
+        std::memcpy(py, y.data(), y.size());
+        const float want = row.vec_dot_generic(n, px, py);
+        const float got = kernel(n, px, py);
+        const double tol = kRelTolerance * abs_products(t, px, ty, py, n) + 1e-30;
+        if (!(std::fabs(double(got) - want) <= tol)) {
+            std::printf("MISMATCH %s %s n=%lld: simd %.9g generic %.9g (tolerance %.3g)\n",
+                        cpu_level_name(level), row.name, static_cast<long long>(n), got, want, tol);
+            ++bad;
+        }
+    }
+    return bad;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string expect;
+    int min_kernels = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--expect-level" && i + 1 < argc) {
+            expect = argv[++i];
+        } else if (a == "--min-kernels" && i + 1 < argc) {
+            min_kernels = std::atoi(argv[++i]);
+        } else {
+            std::fprintf(stderr, "usage: %s [--expect-level LEVEL] [--min-kernels N]\n", argv[0]);
+            return 2;
+        }
+    }
+    const CpuLevel best = detect_cpu_level();
+    std::printf("detected level: %s\n", cpu_level_name(best));
+    int failures = 0;
+    if (!expect.empty() && expect != cpu_level_name(best)) {
+        std::printf("FAIL: expected level %s\n", expect.c_str());
+        ++failures;
+    }
+    std::mt19937 rng(12345);
+    int kernels = 0;
+    for (CpuLevel level : kAllLevels) {
+        const bool supported = level == CpuLevel::kGeneric ||
+                               ((is_x86(level) && is_x86(best)) || (is_arm(level) && is_arm(best)));
+        if (!supported || int(level) > int(best)) continue;
+        select_kernels(level);
+        for (TensorType t : kDotTypes) {
+            const TensorTypeTraits& row = *tensor_type_traits(t);
+            if (row.vec_dot != vec_dot_for_level(level, t)) {
+                std::printf("FAIL: %s: select_kernels installed the wrong %s kernel\n",
+                            cpu_level_name(level), row.name);
+                ++failures;
+            }
+            if (level == CpuLevel::kGeneric) continue;
+            const VecDotFn kernel = vec_dot_at_level(level, t);
+            if (kernel == nullptr) continue;
+            const int bad = check(level, t, kernel, rng);
+            std::printf("%-10s %-7s %s\n", cpu_level_name(level), row.name, bad ? "FAIL" : "ok");
+            failures += bad;
+            ++kernels;
+        }
+    }
+    std::printf("%d kernels compared, %d failures\n", kernels, failures);
+    if (kernels < min_kernels) {
+        std::printf("FAIL: fewer than %d kernels compared\n", min_kernels);
+        return 1;
+    }
+    return failures == 0 ? 0 : 1;
+}
