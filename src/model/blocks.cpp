@@ -2,8 +2,11 @@
 #include "model/blocks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
+#include "model/model.h"
+#include "model/tensor_binder.h"
 #include "ops/activation.h"
 #include "ops/norm.h"
 #include "runtime/context.h"
@@ -242,6 +245,77 @@ void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const flo
     linear(pool, w.up, w.b_up, x, up.data());
     geglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
+}
+
+void feed_forward_swiglu_fused(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                               int64_t n_rows, float* out) {
+    const int64_t n_ff = w.up.n_rows / 2;
+    std::vector<float> gate_up(size_t(n_rows * 2 * n_ff));
+    linear(pool, w.up, w.b_up, xn, n_rows, gate_up.data());
+    // Row r of gate_up is gate (n_ff) | up (n_ff); the product goes over the gate half.
+    std::vector<float> h(size_t(n_rows * n_ff));
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const float* g = gate_up.data() + r * 2 * n_ff;
+        swiglu(g, g + n_ff, h.data() + r * n_ff, n_ff);
+    }
+    linear(pool, w.down, w.b_down, h.data(), n_rows, out);
+}
+
+void feed_forward_gelu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                       int64_t n_rows, float* out) {
+    const int64_t n_ff = w.up.n_rows;
+    std::vector<float> h(size_t(n_rows * n_ff));
+    linear(pool, w.up, w.b_up, xn, n_rows, h.data());
+    gelu(h.data(), h.data(), n_rows * n_ff);
+    linear(pool, w.down, w.b_down, h.data(), n_rows, out);
+}
+
+AttentionWeights bind_attention(TensorBinder& b, const std::string& prefix, const ModelHparams& hp) {
+    const int64_t n_q = int64_t(hp.n_head) * hp.head_dim_k;
+    const int64_t n_k = int64_t(hp.n_head_kv) * hp.head_dim_k;
+    const int64_t n_v = int64_t(hp.n_head_kv) * hp.head_dim_v;
+    const int64_t n_o = int64_t(hp.n_head) * hp.head_dim_v;
+    AttentionWeights w;
+    w.wq = b.matrix(prefix + "attn_q.weight", hp.n_embd, n_q);
+    w.wk = b.matrix(prefix + "attn_k.weight", hp.n_embd, n_k);
+    w.wv = b.matrix(prefix + "attn_v.weight", hp.n_embd, n_v);
+    w.wo = b.matrix(prefix + "attn_output.weight", n_o, hp.n_embd);
+    w.bq = b.optional_vector(prefix + "attn_q.bias", n_q);
+    w.bk = b.optional_vector(prefix + "attn_k.bias", n_k);
+    w.bv = b.optional_vector(prefix + "attn_v.bias", n_v);
+    w.bo = b.optional_vector(prefix + "attn_output.bias", hp.n_embd);
+    w.q_norm = b.optional_vector(prefix + "attn_q_norm.weight", hp.head_dim_k);
+    w.k_norm = b.optional_vector(prefix + "attn_k_norm.weight", hp.head_dim_k);
+    return w;
+}
+
+AttentionConfig attention_config(const ModelHparams& hp, RopeLayout layout) {
+    AttentionConfig c;
+    c.n_head = hp.n_head;
+    c.n_head_kv = hp.n_head_kv;
+    c.head_dim_k = hp.head_dim_k;
+    c.head_dim_v = hp.head_dim_v;
+    c.scale = 1.0f / std::sqrt(float(hp.head_dim_k));
+    c.rope.n_dims = int32_t(hp.n_rot);
+    c.rope.layout = layout;
+    c.rope.freq_base = hp.rope_freq_base;
+    c.rope.freq_scale = hp.rope_freq_scale;
+    c.qk_norm_eps = hp.norm_eps;
+    c.causal = hp.causal;
+    return c;
+}
+
+void decoder_output(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_embd,
+                    const std::vector<float>& norm, float eps, const Matrix& output,
+                    float final_softcap, OutputKind kind, float* out) {
+    if (kind == OutputKind::kEmbeddings) {
+        rms_norm(x, out, n_rows, n_embd, norm.data(), eps);
+        return;
+    }
+    std::vector<float> n(size_t(n_rows * n_embd));
+    rms_norm(x, n.data(), n_rows, n_embd, norm.data(), eps);
+    matmul(pool, output, n.data(), n_rows, out);
+    if (final_softcap > 0.0f) softcap(out, n_rows * output.n_rows, final_softcap);
 }
 
 }  // namespace mmojo

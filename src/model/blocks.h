@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "ops/matmul.h"
@@ -17,6 +18,9 @@ namespace mmojo {
 struct Batch;
 class KvCache;
 class ThreadPool;
+class TensorBinder;
+struct ModelHparams;
+enum class OutputKind : int32_t;
 
 // One forward pass over a batch chunk: the tokens, where they go, and which rows are
 // wanted as outputs. Rows of every activation matrix are in batch order.
@@ -109,5 +113,28 @@ void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const fl
 // The same with GELU as the gate (GeGLU, gemma).
 void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
                         int64_t n_rows, float* out);
+// SwiGLU with one fused matrix `up` of 2 * n_ff rows, the gate's rows first (phi3's
+// ffn_up); `gate` is unused.
+void feed_forward_swiglu_fused(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                               int64_t n_rows, float* out);
+// Plain GELU feed-forward (BERT): out = W_down gelu(W_up x + b_up) + b_down.
+void feed_forward_gelu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                       int64_t n_rows, float* out);
+
+// Decoder helpers shared by the architecture files (qwen2, qwen3, gemma2, gemma3, phi3).
+
+// Binds `prefix` + attn_{q,k,v,output}.weight, their optional .bias and the optional
+// per-head attn_{q,k}_norm.weight, with the sizes of hp.
+AttentionWeights bind_attention(TensorBinder& b, const std::string& prefix, const ModelHparams& hp);
+// Heads and head sizes of hp, scale 1/sqrt(head_dim_k), RoPE over hp.n_rot dimensions in
+// `layout` with hp's base and linear scale, q/k-norm epsilon hp.norm_eps.
+AttentionConfig attention_config(const ModelHparams& hp, RopeLayout layout);
+
+// The last step of a decoder on n_rows rows of the residual stream x (n_embd floats each):
+// kLogits: out = W_out (RMSNorm(x) * g), then cap * tanh(out / cap) when final_softcap > 0;
+// kEmbeddings: out = RMSNorm(x) * g.
+void decoder_output(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_embd,
+                    const std::vector<float>& norm, float eps, const Matrix& output,
+                    float final_softcap, OutputKind kind, float* out);
 
 }  // namespace mmojo
