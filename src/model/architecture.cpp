@@ -8,6 +8,12 @@ namespace {
 // Mistral-style (dense) files carry general.architecture "llama" and run as llama.
 constexpr Architecture kArchitectures[] = {
     {"llama", create_llama_model},
+    {"qwen2", create_qwen2_model},
+    {"qwen3", create_qwen3_model},
+    {"gemma2", create_gemma2_model},
+    {"gemma3", create_gemma3_model},
+    {"phi3", create_phi3_model},
+    {"bert", create_bert_model},
 };
 
 }  // namespace

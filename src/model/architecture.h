@@ -26,5 +26,13 @@ const Architecture* find_architecture(std::string_view name);
 
 // One factory per family file.
 std::unique_ptr<Model> create_llama_model();
+std::unique_ptr<Model> create_qwen2_model();
+std::unique_ptr<Model> create_qwen3_model();
+std::unique_ptr<Model> create_gemma2_model();
+std::unique_ptr<Model> create_gemma3_model();
+std::unique_ptr<Model> create_phi3_model();
+std::unique_ptr<Model> create_bert_model();
+// The qwen2 graph with required per-head q/k RMSNorm (qwen2.cpp; used by qwen3).
+std::unique_ptr<Model> create_qwen_model_with_qk_norm();
 
 }  // namespace mmojo
