@@ -188,9 +188,10 @@ void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
             std::copy(src + q_len + k_len, src + qkv_len, v.data() + row * v_len);
         }
     } else {
-        linear(pool, w.wq, w.bq, x, q.data());
-        linear(pool, w.wk, w.bk, x, k.data());
-        linear(pool, w.wv, w.bv, x, v.data());
+        matmul_group(pool, {{&w.wq, q.data()}, {&w.wk, k.data()}, {&w.wv, v.data()}}, x);
+        add_bias(q.data(), n, q_len, w.bq);
+        add_bias(k.data(), n, k_len, w.bk);
+        add_bias(v.data(), n, v_len, w.bv);
     }
 
     // Per-head RMSNorm of queries and keys (qwen3, gemma3).
@@ -229,8 +230,8 @@ void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const fl
     std::vector<float> gate(size_t(n_rows * n_ff));
     std::vector<float> up(size_t(n_rows * n_ff));
     Activations x(pool, xn, n_rows, w.up.n_cols);
-    matmul(pool, w.gate, x, gate.data());
-    linear(pool, w.up, w.b_up, x, up.data());
+    matmul_group(pool, {{&w.gate, gate.data()}, {&w.up, up.data()}}, x);
+    add_bias(up.data(), n_rows, n_ff, w.b_up);
     swiglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
 }
@@ -241,8 +242,8 @@ void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const flo
     std::vector<float> gate(size_t(n_rows * n_ff));
     std::vector<float> up(size_t(n_rows * n_ff));
     Activations x(pool, xn, n_rows, w.up.n_cols);
-    matmul(pool, w.gate, x, gate.data());
-    linear(pool, w.up, w.b_up, x, up.data());
+    matmul_group(pool, {{&w.gate, gate.data()}, {&w.up, up.data()}}, x);
+    add_bias(up.data(), n_rows, n_ff, w.b_up);
     geglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
 }

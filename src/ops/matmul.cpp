@@ -19,6 +19,8 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kTileRows = 8;
 
+MatmulTileFn g_tile = matmul_tile_generic;
+
 std::string type_name(TensorType type) {
     const char* name = tensor_type_name(uint32_t(type));
     return name ? name : "type " + std::to_string(uint32_t(type));
@@ -55,6 +57,10 @@ Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_
     m.data = data;
     return m;
 }
+
+MatmulTileFn matmul_tile() { return g_tile; }
+
+void set_matmul_tile(MatmulTileFn tile) { g_tile = tile ? tile : matmul_tile_generic; }
 
 void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
                          size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride) {
@@ -118,7 +124,7 @@ void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y) {
     size_t xq_row_bytes = 0;
     const uint8_t* xq = x.rows(tensor_type_traits(w.type)->vec_dot_type, xq_row_bytes);
 
-    const MatmulTileFn tile = matmul_tile_generic;
+    const MatmulTileFn tile = g_tile;
     if (w.n_rows * w.n_cols * n_batch < kMinParallelWork) {
         tile(w, 0, w.n_rows, xq, xq_row_bytes, n_batch, y, w.n_rows);
         return;
@@ -131,6 +137,47 @@ void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y) {
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y) {
     Activations activations(pool, x, n_batch, w.n_cols);
     matmul(pool, w, activations, y);
+}
+
+void matmul_group(ThreadPool& pool, const std::vector<MatmulOutput>& products, Activations& x) {
+    const int64_t n_batch = x.n_rows();
+    if (n_batch <= 0 || products.empty()) return;
+    struct Part {
+        const Matrix* w;
+        float* y;
+        const uint8_t* xq;
+        size_t xq_row_bytes;
+        int64_t first_row;   // of the concatenation of all matrices' rows
+    };
+    std::vector<Part> parts;
+    int64_t total_rows = 0;
+    int64_t work = 0;
+    for (const MatmulOutput& p : products) {
+        if (x.n_cols() != p.w->n_cols) {
+            throw std::runtime_error("matmul: activations of " + std::to_string(x.n_cols()) +
+                                     " columns against a matrix of " + std::to_string(p.w->n_cols));
+        }
+        Part part{p.w, p.y, nullptr, 0, total_rows};
+        part.xq = x.rows(tensor_type_traits(p.w->type)->vec_dot_type, part.xq_row_bytes);
+        parts.push_back(part);
+        total_rows += p.w->n_rows;
+        work += p.w->n_rows * p.w->n_cols * n_batch;
+    }
+
+    const MatmulTileFn tile = g_tile;
+    // Rows [begin, end) of the concatenation, matrix by matrix.
+    auto run_rows = [&](int64_t begin, int64_t end, int) {
+        for (const Part& part : parts) {
+            const int64_t r0 = std::max(begin, part.first_row) - part.first_row;
+            const int64_t r1 = std::min(end, part.first_row + part.w->n_rows) - part.first_row;
+            if (r0 < r1) tile(*part.w, r0, r1, part.xq, part.xq_row_bytes, n_batch, part.y, part.w->n_rows);
+        }
+    };
+    if (work < kMinParallelWork) {
+        run_rows(0, total_rows, 0);
+    } else {
+        pool.parallel_for(total_rows, kRowGrain, run_rows);
+    }
 }
 
 }  // namespace mmojo

@@ -74,12 +74,26 @@ private:
     std::vector<Converted> converted_;
 };
 
+// The tile kernel every product uses (matmul_tile_generic until replaced). A faster
+// kernel is installed once at start-up, before any product runs, like the quant table's.
+MatmulTileFn matmul_tile();
+void set_matmul_tile(MatmulTileFn tile);
+
 // Y = X * W^T. x: n_batch rows of w.n_cols floats (contiguous); y: n_batch rows of
 // w.n_rows floats (contiguous). Uses every thread of the pool when the product is large
 // enough to pay for the hand-off.
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int64_t n_batch, float* y);
 // The same with activations that may already be converted (x.n_cols() == w.n_cols).
 void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y);
+
+// Several products of the same activations, y[i] = X * w[i]^T, in one hand-off to the pool
+// (Q, K and V; gate and up): the rows of all matrices are split across the threads
+// together, so a generated token pays for one synchronization instead of several.
+struct MatmulOutput {
+    const Matrix* w;
+    float* y;   // x.n_rows() rows of w->n_rows floats
+};
+void matmul_group(ThreadPool& pool, const std::vector<MatmulOutput>& products, Activations& x);
 
 // Converts n_batch rows of n_cols floats to `type` (the vec_dot_type of a weight),
 // row after row, into `out` (resized). Returns the bytes of one converted row.

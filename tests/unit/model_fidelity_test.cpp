@@ -81,7 +81,7 @@ ContextParams reference_context(TensorType cache_type) {
     ContextParams params;
     params.n_ctx = 256;
     params.n_batch = 256;
-    params.n_threads = 2;
+    params.n_threads = 1;
     params.type_k = cache_type;
     params.type_v = cache_type;
     return params;

@@ -210,6 +210,37 @@ TEST(Matmul, QuantizedWeightsUseTheVecDotTypeOfTheTable) {
     }
 }
 
+TEST(Matmul, GroupOfProductsSharesTheActivations) {
+    // Q/K/V-like group: two F32 matrices (checked against double loops) and a Q8_0 one
+    // (checked against its own single product), over one set of activation rows.
+    for (int threads : {1, 2}) {
+        ThreadPool pool(threads);
+        const int64_t n_cols = 256, n_batch = 9;
+        const auto x = random_floats(size_t(n_batch * n_cols), 50);
+        const auto wa = random_floats(size_t(300 * n_cols), 51);
+        const auto wb = random_floats(size_t(7 * n_cols), 52);
+        const auto wc_float = random_floats(size_t(40 * n_cols), 53);
+        std::vector<uint8_t> wc(tensor_row_bytes(TensorType::kQ8_0, n_cols) * 40);
+        tensor_type_traits(TensorType::kQ8_0)->from_float(wc_float.data(), wc.data(), 40 * n_cols);
+        const Matrix a = make_matrix("a", TensorType::kF32, n_cols, 300, reinterpret_cast<const uint8_t*>(wa.data()));
+        const Matrix b = make_matrix("b", TensorType::kF32, n_cols, 7, reinterpret_cast<const uint8_t*>(wb.data()));
+        const Matrix c = make_matrix("c", TensorType::kQ8_0, n_cols, 40, wc.data());
+        std::vector<float> ya(size_t(300 * n_batch)), yb(size_t(7 * n_batch)), yc(size_t(40 * n_batch));
+        Activations act(pool, x.data(), n_batch, n_cols);
+        matmul_group(pool, {{&a, ya.data()}, {&b, yb.data()}, {&c, yc.data()}}, act);
+        const auto ra = reference_matmul(wa, x, 300, n_cols, n_batch);
+        const auto rb = reference_matmul(wb, x, 7, n_cols, n_batch);
+        for (size_t i = 0; i < ya.size(); ++i) ASSERT_NEAR(ya[i], ra[i], 1e-5 * (1 + std::fabs(ra[i])));
+        for (size_t i = 0; i < yb.size(); ++i) ASSERT_NEAR(yb[i], rb[i], 1e-5 * (1 + std::fabs(rb[i])));
+        std::vector<float> yc_single(yc.size());
+        matmul(pool, c, x.data(), n_batch, yc_single.data());
+        EXPECT_EQ(yc, yc_single);
+        // A matrix of another width is refused.
+        const Matrix narrow = make_matrix("narrow", TensorType::kF32, 64, 2, reinterpret_cast<const uint8_t*>(wa.data()));
+        EXPECT_THROW(matmul_group(pool, {{&narrow, ya.data()}}, act), std::runtime_error);
+    }
+}
+
 TEST(Matmul, RejectsTypesAndShapesItCannotCompute) {
     std::vector<uint8_t> data(1024);
     EXPECT_THROW(make_matrix("w", TensorType::kQ4_0, 48, 2, data.data()), std::runtime_error);

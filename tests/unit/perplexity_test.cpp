@@ -56,7 +56,7 @@ Perplexity measure(Model& model, TensorType cache_type) {
     ContextParams params;
     params.n_ctx = kChunk;
     params.n_batch = kChunk;
-    params.n_threads = 2;
+    params.n_threads = 1;
     params.type_k = cache_type;
     params.type_v = cache_type;
     Context ctx(model, params);
