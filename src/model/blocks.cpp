@@ -103,39 +103,54 @@ void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float*
     const FromFloatFn q_convert =
         q_type == TensorType::kF32 ? nullptr : tensor_type_traits(q_type)->from_float;
     const bool v_is_f32 = cache.type_v() == TensorType::kF32;
+    // One task per (row, KV head): the `group` query heads that share a KV head are done
+    // together, so each cached key and value is read (and widened) once per task.
     const int64_t group = c.n_head / c.n_head_kv;
-    const int64_t n_tasks = pass.n_tokens() * c.n_head;
+    const int64_t n_tasks = pass.n_tokens() * c.n_head_kv;
+    const size_t n_ctx_seq = cache.n_ctx_seq();
 
     auto run = [&](int64_t begin, int64_t end, int) {
-        std::vector<float> scores(cache.n_ctx_seq());
-        std::vector<uint8_t> q_converted(q_convert ? tensor_row_bytes(q_type, c.head_dim_k) : 0);
+        std::vector<float> scores(size_t(group) * n_ctx_seq);   // [group][keys]
+        std::vector<uint8_t> q_converted(
+            q_convert ? size_t(group) * tensor_row_bytes(q_type, c.head_dim_k) : 0);
         std::vector<float> v_row(size_t(c.head_dim_v));
+        std::vector<const void*> q_dot(static_cast<size_t>(group));
         for (int64_t task = begin; task < end; ++task) {
-            const int64_t row = task / c.n_head;
-            const int64_t head = task % c.n_head;
-            const int64_t kv_head = head / group;
+            const int64_t row = task / c.n_head_kv;
+            const int64_t kv_head = task % c.n_head_kv;
             const int32_t seq = pass.seq(row);
             const int32_t pos = pass.pos(row);
             const int32_t last = c.causal ? pos : pass.seq_end(seq) - 1;
             const int32_t first = c.window > 0 ? std::max(0, pos - c.window + 1) : 0;
             const int64_t n_keys = int64_t(last) - first + 1;
-
-            const float* q_head = q + (row * c.n_head + head) * c.head_dim_k;
-            const void* q_dot = q_head;
-            if (q_convert) {
-                q_convert(q_head, q_converted.data(), c.head_dim_k);
-                q_dot = q_converted.data();
-            }
             const int64_t cell0 = cache.cell(seq, first);
-            for (int64_t j = 0; j < n_keys; ++j) {
-                scores[size_t(j)] =
-                    k_traits->vec_dot(c.head_dim_k, cache.k(layer, cell0 + j, kv_head), q_dot) * c.scale;
-            }
-            if (c.softcap > 0.0f) softcap(scores.data(), n_keys, c.softcap);
-            softmax(scores.data(), n_keys);
 
-            float* o = out + (row * c.n_head + head) * c.head_dim_v;
-            std::fill(o, o + c.head_dim_v, 0.0f);
+            // scores[g][j] = softmax_j(q_g . k_j * scale), q_g in the keys' dot type.
+            const float* q_first = q + (row * c.n_head + kv_head * group) * c.head_dim_k;
+            for (int64_t g = 0; g < group; ++g) {
+                q_dot[size_t(g)] = q_first + g * c.head_dim_k;
+                if (q_convert) {
+                    uint8_t* dst = q_converted.data() + size_t(g) * tensor_row_bytes(q_type, c.head_dim_k);
+                    q_convert(q_first + g * c.head_dim_k, dst, c.head_dim_k);
+                    q_dot[size_t(g)] = dst;
+                }
+            }
+            for (int64_t j = 0; j < n_keys; ++j) {
+                const uint8_t* key = cache.k(layer, cell0 + j, kv_head);
+                for (int64_t g = 0; g < group; ++g) {
+                    scores[size_t(g) * n_ctx_seq + size_t(j)] =
+                        k_traits->vec_dot(c.head_dim_k, key, q_dot[size_t(g)]) * c.scale;
+                }
+            }
+            for (int64_t g = 0; g < group; ++g) {
+                float* sg = scores.data() + size_t(g) * n_ctx_seq;
+                if (c.softcap > 0.0f) softcap(sg, n_keys, c.softcap);
+                softmax(sg, n_keys);
+            }
+
+            // out_g = sum_j scores[g][j] * v_j
+            float* o_first = out + (row * c.n_head + kv_head * group) * c.head_dim_v;
+            std::fill(o_first, o_first + group * c.head_dim_v, 0.0f);
             for (int64_t j = 0; j < n_keys; ++j) {
                 const uint8_t* v_raw = cache.v(layer, cell0 + j, kv_head);
                 const float* v_vec = reinterpret_cast<const float*>(v_raw);
@@ -143,8 +158,11 @@ void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float*
                     v_traits->to_float(v_raw, v_row.data(), c.head_dim_v);
                     v_vec = v_row.data();
                 }
-                const float p = scores[size_t(j)];
-                for (int64_t d = 0; d < c.head_dim_v; ++d) o[d] += p * v_vec[d];
+                for (int64_t g = 0; g < group; ++g) {
+                    const float p = scores[size_t(g) * n_ctx_seq + size_t(j)];
+                    float* o = o_first + g * c.head_dim_v;
+                    for (int64_t d = 0; d < c.head_dim_v; ++d) o[d] += p * v_vec[d];
+                }
             }
         }
     };
