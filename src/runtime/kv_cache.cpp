@@ -1,6 +1,7 @@
 // Key/value cache storage and sequence bookkeeping (see kv_cache.h).
 #include "runtime/kv_cache.h"
 
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -54,8 +55,20 @@ KvCache::KvCache(std::vector<KvLayerShape> layers, uint32_t n_ctx, uint32_t n_se
         layer.v_head_bytes = tensor_row_bytes(type_v, layer.shape.head_dim_v);
         layer.k_cell_bytes = layer.k_head_bytes * size_t(layer.shape.n_head_kv);
         layer.v_cell_bytes = layer.v_head_bytes * size_t(layer.shape.n_head_kv);
-        layer.keys.assign(layer.k_cell_bytes * n_cells, 0);
-        layer.values.assign(layer.v_cell_bytes * n_cells, 0);
+    }
+    size_t total = 0;
+    for (const Layer& layer : layers_) {
+        total += (layer.k_cell_bytes + layer.v_cell_bytes) * n_cells;
+    }
+    try {
+        for (Layer& layer : layers_) {
+            layer.keys.assign(layer.k_cell_bytes * n_cells, 0);
+            layer.values.assign(layer.v_cell_bytes * n_cells, 0);
+        }
+    } catch (const std::bad_alloc&) {
+        throw std::runtime_error("KV cache: cannot allocate " + std::to_string(total >> 20) +
+                                 " MiB for " + std::to_string(n_ctx) +
+                                 " positions (lower the context size)");
     }
     lengths_.assign(n_seq, 0);
 }
