@@ -53,6 +53,10 @@ private:
 void LlamaModel::load_weights(TensorBinder& b) {
     ModelHparams& hp = hparams_;
     read_common_hparams(*gguf_, hp);
+    if (hp.rope_scaling == "yarn" || hp.rope_scaling == "longrope") {
+        throw std::runtime_error(gguf_->name() + ": rope scaling type '" + hp.rope_scaling +
+                                 "' is not supported for llama models yet");
+    }
     if (b.has("blk.0.ffn_gate_inp.weight")) {
         throw std::runtime_error(gguf_->name() +
                                  ": mixture-of-experts llama models are not supported");

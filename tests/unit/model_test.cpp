@@ -84,13 +84,15 @@ protected:
 
     std::string load_error(
         const std::function<bool(const std::string&, GgufValue&)>& edit_key,
-        const std::function<bool(const std::string&, std::vector<uint64_t>&, std::vector<uint8_t>&)>& edit_tensor) {
+        const std::function<bool(const std::string&, std::vector<uint64_t>&, std::vector<uint8_t>&)>& edit_tensor,
+        const std::function<void(GgufWriter&)>& add_keys = {}) {
         GgufFile source = GgufFile::open(kStories);
         GgufWriter writer(source.alignment());
         for (const auto& [key, value] : source.metadata()) {
             GgufValue copy = value;
             if (edit_key(key, copy)) writer.set(key, copy);
         }
+        if (add_keys) add_keys(writer);
         for (const GgufTensorInfo& t : source.tensors()) {
             std::vector<uint64_t> dims = t.dims;
             std::vector<uint8_t> data(t.data, t.data + t.n_bytes);
@@ -162,6 +164,26 @@ TEST_F(RewrittenModel, ImpossibleHeadCountsAreRejected) {
         },
         keep_tensor);
     EXPECT_NE(error.find("llama.attention.head_count_kv"), std::string::npos) << error;
+}
+
+TEST_F(RewrittenModel, UnsupportedRopeScalingIsRefused) {
+    const std::string error = load_error(keep_key, keep_tensor, [](GgufWriter& w) {
+        w.set_string("llama.rope.scaling.type", "yarn");
+        w.set_f32("llama.rope.scaling.factor", 4.0f);
+    });
+    EXPECT_NE(error.find("rope scaling type 'yarn' is not supported"), std::string::npos) << error;
+}
+
+TEST_F(RewrittenModel, LinearRopeScalingIsRead) {
+    EXPECT_EQ(load_error(keep_key, keep_tensor, [](GgufWriter& w) {
+                  w.set_string("llama.rope.scaling.type", "linear");
+                  w.set_f32("llama.rope.scaling.factor", 4.0f);
+                  w.set_f32("llama.rope.freq_base", 500000.0f);
+              }),
+              "(loaded)");
+    auto model = Model::load(path_);
+    EXPECT_FLOAT_EQ(model->hparams().rope_freq_scale, 0.25f);
+    EXPECT_FLOAT_EQ(model->hparams().rope_freq_base, 500000.0f);
 }
 
 TEST_F(RewrittenModel, TiedOutputUsesTheEmbedding) {
