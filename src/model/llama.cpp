@@ -10,7 +10,6 @@
 // GGUF tensor names: token_embd, output_norm, output, rope_freqs, blk.N.{attn_norm, attn_q,
 // attn_k, attn_v, attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down}.weight, with optional
 // .bias for the projections. RoPE uses the normal pair layout (2i, 2i+1).
-#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -62,10 +61,6 @@ void LlamaModel::load_weights(TensorBinder& b) {
                                  ": mixture-of-experts llama models are not supported");
     }
     const int64_t n_embd = hp.n_embd;
-    const int64_t n_q = int64_t(hp.n_head) * hp.head_dim_k;
-    const int64_t n_k = int64_t(hp.n_head_kv) * hp.head_dim_k;
-    const int64_t n_v = int64_t(hp.n_head_kv) * hp.head_dim_v;
-    const int64_t n_o = int64_t(hp.n_head) * hp.head_dim_v;
     if (hp.n_vocab == 0) {
         const GgufTensorInfo* embd = gguf_->find_tensor("token_embd.weight");
         if (embd && embd->dims.size() == 2) hp.n_vocab = uint32_t(embd->dims[1]);
@@ -86,30 +81,16 @@ void LlamaModel::load_weights(TensorBinder& b) {
         const std::string p = "blk." + std::to_string(l) + ".";
         LlamaBlock& blk = blocks_[l];
         blk.attn_norm = b.vector(p + "attn_norm.weight", n_embd);
-        blk.attn.wq = b.matrix(p + "attn_q.weight", n_embd, n_q);
-        blk.attn.wk = b.matrix(p + "attn_k.weight", n_embd, n_k);
-        blk.attn.wv = b.matrix(p + "attn_v.weight", n_embd, n_v);
-        blk.attn.wo = b.matrix(p + "attn_output.weight", n_o, n_embd);
-        blk.attn.bq = b.optional_vector(p + "attn_q.bias", n_q);
-        blk.attn.bk = b.optional_vector(p + "attn_k.bias", n_k);
-        blk.attn.bv = b.optional_vector(p + "attn_v.bias", n_v);
-        blk.attn.bo = b.optional_vector(p + "attn_output.bias", n_embd);
+        blk.attn = bind_attention(b, p, hp);   // attn_{q,k,v,output} (+ optional biases)
         blk.ffn_norm = b.vector(p + "ffn_norm.weight", n_embd);
         blk.ffn.gate = b.matrix(p + "ffn_gate.weight", n_embd, hp.n_ff);
         blk.ffn.up = b.matrix(p + "ffn_up.weight", n_embd, hp.n_ff);
         blk.ffn.down = b.matrix(p + "ffn_down.weight", hp.n_ff, n_embd);
     }
 
-    attention_.n_head = hp.n_head;
-    attention_.n_head_kv = hp.n_head_kv;
-    attention_.head_dim_k = hp.head_dim_k;
-    attention_.head_dim_v = hp.head_dim_v;
+    attention_ = attention_config(hp, RopeLayout::kNormal);
     const float scale = gguf_->get_f32_or(hp.arch + ".attention.scale", 0.0f);
-    attention_.scale = scale != 0.0f ? scale : 1.0f / std::sqrt(float(hp.head_dim_k));
-    attention_.rope.n_dims = int32_t(hp.n_rot);
-    attention_.rope.layout = RopeLayout::kNormal;
-    attention_.rope.freq_base = hp.rope_freq_base;
-    attention_.rope.freq_scale = hp.rope_freq_scale;
+    if (scale != 0.0f) attention_.scale = scale;
     attention_.rope.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
 }
 
@@ -147,12 +128,7 @@ void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, f
     }
 
     // logits = W_out (RMSNorm(x) * g_out); embeddings stop before W_out.
-    if (kind == OutputKind::kEmbeddings) {
-        rms_norm(x.data(), out, rows, d, output_norm_.data(), eps);
-        return;
-    }
-    rms_norm(x.data(), n.data(), rows, d, output_norm_.data(), eps);
-    matmul(pool, output_, n.data(), rows, out);
+    decoder_output(pool, x.data(), rows, d, output_norm_, eps, output_, 0.0f, kind, out);
 }
 
 }  // namespace
