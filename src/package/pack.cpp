@@ -12,6 +12,7 @@
 
 #include "package/args_file.h"
 #include "package/embedded.h"
+#include "package/polyglot.h"
 #include "package/self_location.h"
 #include "package/zip_reader.h"
 #include "package/zip_writer.h"
@@ -62,7 +63,7 @@ std::string human_size(uint64_t bytes) {
 const char* pack_usage() {
     return "usage: mmojo-server pack -o OUT [--model FILE.gguf] [--args FILE] [--ui DIR]\n"
            "                         [--add NAME=FILE ...] [--remove NAME ...] [--input FILE]\n"
-           "                         [--allow-over-4g]\n"
+           "                         [--allow-over-4g] [--native TARGET=FILE ...]\n"
            "Writes OUT: a copy of this executable (or of --input) whose embedded ZIP has the\n"
            "given entries replaced, added or removed.\n"
            "  --model FILE.gguf  embed a model (replaces embedded models; stored, 64 KiB aligned)\n"
@@ -72,7 +73,13 @@ const char* pack_usage() {
            "  --add NAME=FILE    add or replace entry NAME with FILE\n"
            "  --remove NAME      remove entry NAME (NAME/ removes a folder)\n"
            "  --input FILE       start from FILE instead of this executable\n"
-           "  --allow-over-4g    allow outputs of 4 GiB or more (Windows cannot run them)\n";
+           "  --allow-over-4g    allow outputs of 4 GiB or more (Windows cannot run them)\n"
+           "  --native TARGET=FILE\n"
+           "                     build the executable part from native builds instead of keeping\n"
+           "                     the input's: TARGET is x86_64-windows (required), x86_64-linux,\n"
+           "                     aarch64-linux, aarch64-macos, x86_64-macos or aarch64-windows\n"
+           "                     (-musl/-gnu suffixes accepted); without --input the archive\n"
+           "                     starts empty\n";
 }
 
 PackOptions parse_pack_args(const std::vector<std::string>& args) {
@@ -103,6 +110,13 @@ PackOptions parse_pack_args(const std::vector<std::string>& args) {
             o.add.emplace_back(v.substr(0, eq), v.substr(eq + 1));
         } else if (a == "--remove") {
             o.remove.push_back(value(i));
+        } else if (a == "--native") {
+            const std::string& v = value(i);
+            const size_t eq = v.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
+                throw std::invalid_argument("--native expects TARGET=FILE, got '" + v + "'");
+            }
+            o.natives.emplace_back(v.substr(0, eq), v.substr(eq + 1));
         } else if (a == "--allow-over-4g") {
             o.allow_over_4g = true;
         } else {
@@ -114,14 +128,44 @@ PackOptions parse_pack_args(const std::vector<std::string>& args) {
 }
 
 PackResult pack(const PackOptions& o) {
-    const std::string input = o.input.empty() ? self_path() : o.input;
+    const bool assemble = !o.natives.empty();
+    const std::string input = o.input.empty() && !assemble ? self_path() : o.input;
     std::error_code ec;
-    if (fs::exists(utf8_path(o.output), ec) && fs::equivalent(utf8_path(input), utf8_path(o.output), ec)) {
+    if (!input.empty() && fs::exists(utf8_path(o.output), ec) &&
+        fs::equivalent(utf8_path(input), utf8_path(o.output), ec)) {
         throw std::runtime_error(o.output + ": the output cannot be the input file itself");
     }
-    std::shared_ptr<ByteSource> src = open_file_source(input);
-    std::optional<ZipReader> zip = ZipReader::open(src);
-    const uint64_t prefix = zip ? zip->archive_start() : src->size();
+    std::shared_ptr<ByteSource> src;
+    std::optional<ZipReader> zip;
+    uint64_t prefix = 0;
+    std::optional<CertificateTable> signature;
+    if (!input.empty()) {
+        src = open_file_source(input);
+        signature = pe_certificate_table(*src);
+        src = without_authenticode(src);
+        zip = ZipReader::open(src);
+        prefix = zip ? zip->archive_start() : src->size();
+    }
+    // --native: the executables come from the given builds, the entries from --input.
+    PolyglotPrefix built;
+    std::shared_ptr<ByteSource> prefix_source = src;
+    std::vector<uint8_t> unsigned_prefix;
+    if (signature && !o.natives.size()) {
+        // A signed input: the rewrite invalidates the signature, so the output carries
+        // none (the PE's certificate directory entry is cleared; sign the output again).
+        if (signature->directory_entry + 8 > prefix) throw std::runtime_error(input + ": PE headers inside its ZIP");
+        unsigned_prefix.resize(size_t(prefix));
+        src->read(0, unsigned_prefix.data(), unsigned_prefix.size());
+        std::fill_n(unsigned_prefix.begin() + std::ptrdiff_t(signature->directory_entry), 8, uint8_t(0));
+        prefix_source = memory_source(unsigned_prefix.data(), unsigned_prefix.size(), input);
+    }
+    if (assemble) {
+        std::vector<NativeBuild> builds;
+        for (const auto& [target, file] : o.natives) builds.push_back(NativeBuild{target, file});
+        built = build_polyglot_prefix(builds);
+        prefix_source = memory_source(built.bytes.data(), built.bytes.size(), "assembled executables");
+        prefix = built.bytes.size();
+    }
 
     // Start from the input's entries, then apply removals and replacements.
     std::map<std::string, Planned> plan;  // sorted by name
@@ -187,7 +231,7 @@ PackResult pack(const PackOptions& o) {
         return entry_group(a) < entry_group(b);
     });
 
-    ZipWriter writer(src, prefix);
+    ZipWriter writer(prefix_source, prefix);
     for (const std::string& name : names) {
         const Planned& p = plan[name];
         const bool gguf = is_gguf_name(name);
@@ -200,9 +244,14 @@ PackResult pack(const PackOptions& o) {
         writer.add(zip_entry_from_file(name, p.file, method, align));
     }
     PackResult result;
+    result.signature_removed = signature && !assemble;
     result.size = writer.planned_size();
     result.prefix_size = prefix;
     result.entries = names;
+    for (const NativeEntry& n : assemble ? built.natives : read_native_manifest(*prefix_source)) {
+        result.natives.push_back(n.target + " at " + std::to_string(n.offset) + ", " + std::to_string(n.size) +
+                                 " bytes, sha256 " + n.hash + "...");
+    }
     if (result.size >= kWindowsExeLimit && !o.allow_over_4g) {
         throw std::runtime_error(
             o.output + " would be " + std::to_string(result.size) + " bytes (" +
@@ -244,6 +293,11 @@ int run_pack(const std::vector<std::string>& args) {
         std::printf("wrote %s: %llu bytes (%llu bytes of executable, %zu entries)\n",
                     options.output.c_str(), static_cast<unsigned long long>(r.size),
                     static_cast<unsigned long long>(r.prefix_size), r.entries.size());
+        if (r.signature_removed) {
+            std::printf("note: %s was Authenticode-signed; %s is not (sign it again, see docs/sign.md)\n",
+                        options.input.empty() ? "this executable" : options.input.c_str(), options.output.c_str());
+        }
+        for (const std::string& n : r.natives) std::printf("  native %s\n", n.c_str());
         for (const std::string& e : r.entries) std::printf("  %s\n", e.c_str());
         return 0;
     } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 // `mmojo-server pack`: writes a new single-file executable from the running one (or from
-// --input FILE): the bytes before its ZIP (the executables) are kept, ZIP entries are
+// --input FILE): the bytes before its ZIP (the executables) are kept (or, with --native,
+// built from the six native builds: see polyglot.h), ZIP entries are
 // replaced, added or removed. Models are stored with their data 64 KiB aligned (mapped in
 // place), UI files deflated when that helps, the args file stored. Same inputs give
 // byte-identical output. See docs/package.md.
@@ -21,6 +22,10 @@ struct PackOptions {
     std::vector<std::pair<std::string, std::string>> add;  // --add NAME=FILE
     std::vector<std::string> remove;     // --remove NAME (NAME/ removes a folder)
     bool allow_over_4g = false;          // --allow-over-4g
+    // --native TARGET=FILE: build the executable part from these native builds (the
+    // polyglot file, polyglot.h) instead of keeping the input's. Without --input the
+    // archive then starts empty.
+    std::vector<std::pair<std::string, std::string>> natives;
 };
 
 inline constexpr uint64_t kModelAlignment = 65536;
@@ -33,6 +38,8 @@ struct PackResult {
     uint64_t size = 0;
     uint64_t prefix_size = 0;
     std::vector<std::string> entries;  // in archive order
+    std::vector<std::string> natives;  // "target offset size" of each native build
+    bool signature_removed = false;    // the input was Authenticode-signed, the output is not
 };
 
 // Builds the output. Throws std::runtime_error (or ZipError/ArgsFileError) with a message
