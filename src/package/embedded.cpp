@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "package/deflate.h"
+#include "package/polyglot.h"
 #include "package/self_location.h"
 
 namespace fs = std::filesystem;
@@ -76,7 +77,7 @@ const Embedded& Embedded::instance() {
 Embedded Embedded::open(const std::string& path) {
     Embedded e;
     e.path_ = path;
-    e.zip_ = ZipReader::open_file(path);
+    e.zip_ = ZipReader::open(without_authenticode(open_file_source(path)));  // signed: ZIP before the certificate table
     return e;
 }
 
