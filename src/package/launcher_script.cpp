@@ -48,7 +48,7 @@ std::string launcher_script(const std::vector<NativeEntry>& natives) {
     s += "k=$(uname -s) m=$(uname -m)\n";
     s += "[ \"$k-$m\" = Darwin-x86_64 ] && [ \"$(sysctl -n sysctl.proc_translated 2>/dev/null)\" = 1 ] && m=arm64\n";
     s += "case $k-$m in\n" + cases;
-    s += "*) echo \"mmojo-server: no build for $k $m in this file (it has $have;\" \\\n"
+    s += "*) echo \"mmojo-server: no build for $k $m in this file (it has " + have + ";\" \\\n"
          "\"on Windows run it as a .exe)\" >&2; exit 1;;\nesac\n";
     s += "s=$0\n";
     s += "case $s in /*) ;; */*) s=$(pwd)/${s#./} ;; *) if [ -r \"$s\" ]; then s=$(pwd)/$s; "

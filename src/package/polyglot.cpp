@@ -373,6 +373,7 @@ std::optional<CertificateTable> pe_certificate_table(const ByteSource& source) {
     if ((opt[0] | opt[1] << 8) != 0x20b || optional_size < 112 + 5 * 8) return std::nullopt;
     if (get32(opt + 108) < 5) return std::nullopt;
     const uint64_t entry = lfanew + 24 + 112 + 4 * 8;
+    if (entry + 8 > source.size()) return std::nullopt;
     uint8_t dir[8];
     source.read(entry, dir, sizeof dir);
     CertificateTable t;
