@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "quant/dispatch.h"
 #include "server/errors.h"
 #include "server/server_context.h"
 #include "server/sse.h"
@@ -45,6 +46,7 @@ void handle_props(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         {"bos_token", tok.bos() >= 0 ? tok.token_text(tok.bos()) : ""},
         {"eos_token", tok.eos() >= 0 ? tok.token_text(tok.eos()) : ""},
         {"build_info", build_info()},
+        {"cpu_kernels", cpu_level_name(selected_cpu_level())},
         {"modalities", {{"vision", false}, {"audio", false}}},
         {"webui", server.ui != nullptr},
         {"is_sleeping", false},

@@ -1,6 +1,8 @@
 // Static UI files: path sanitizing, MIME types, directory and embedded sources.
 #include "server/static_files.h"
 
+#include "package/embedded.h"
+
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -116,7 +118,15 @@ private:
     std::string root_;
 };
 
-EmbeddedUiFactory g_embedded_factory = nullptr;
+// The "ui/" entries of the executable's own ZIP (src/package/embedded.h).
+class EmbeddedUiSource : public UiSource {
+public:
+    std::optional<Blob> get(const std::string& path) const override {
+        std::optional<Embedded::HttpBody> body = Embedded::instance().ui_file(path, false);
+        if (!body) return std::nullopt;
+        return Blob{std::string(body->bytes.begin(), body->bytes.end()), content_type_for(path)};
+    }
+};
 
 }  // namespace
 
@@ -124,10 +134,9 @@ std::unique_ptr<UiSource> make_directory_ui_source(const std::string& root) {
     return std::make_unique<DirectoryUiSource>(root);
 }
 
-void set_embedded_ui_factory(EmbeddedUiFactory factory) { g_embedded_factory = factory; }
-
 std::unique_ptr<UiSource> make_embedded_ui_source() {
-    return g_embedded_factory ? g_embedded_factory() : nullptr;
+    if (!Embedded::instance().has_ui()) return nullptr;
+    return std::make_unique<EmbeddedUiSource>();
 }
 
 }  // namespace mmojo

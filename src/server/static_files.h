@@ -1,5 +1,5 @@
 // Static web UI serving. Files come from a UiSource: a folder given with --path, or the
-// resources embedded in the executable (provided by src/package/ later). Request paths are
+// resources embedded in the executable's ZIP (src/package/embedded.h). Request paths are
 // checked before any lookup: "..", encoded dots/slashes, backslashes, NUL and absolute
 // forms are rejected, so nothing outside the UI root can be reached.
 #pragma once
@@ -26,10 +26,7 @@ public:
 // Files under a directory on disk.
 std::unique_ptr<UiSource> make_directory_ui_source(const std::string& root);
 
-// Hook for the packaging code: the UI embedded in the executable, or null when none.
-// Registered once at start-up before run_server.
-using EmbeddedUiFactory = std::unique_ptr<UiSource> (*)();
-void set_embedded_ui_factory(EmbeddedUiFactory factory);
+// The "ui/" files of the executable's own ZIP, or null when it carries none.
 std::unique_ptr<UiSource> make_embedded_ui_source();
 
 // Turns a URL path ("/", "/index.html", "/a/b.js") into a clean relative path, with ""
