@@ -2,11 +2,6 @@
 // HttpRequest, dispatches it through Router, and writes the HttpResponse back, streaming
 // it with chunked transfer encoding when the route asked for that. httplib's own errors
 // (413 body too large, 400 malformed request line) get OpenAI-style JSON bodies too.
-#include "server/http_server.h"
-
-#include <algorithm>
-#include <cctype>
-#include <stdexcept>
 
 // gcc 12 with -fsanitize=address reports a false "may be used uninitialized" inside the
 // std::regex and std::function code that httplib instantiates here; the warning is about
@@ -14,6 +9,12 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include "server/http_server.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
 #include <httplib.h>
 
 #include "server/errors.h"
