@@ -21,8 +21,10 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOJO_WERROR=O
     && cmake --build build/release -j "$JOBS" || fail_setup "release build failed"
 
 step "sanitizer build (ASan + UBSan)"
+# No -Werror here: gcc 12 instrumentation gives false maybe-uninitialized warnings in library
+# headers; the release build above enforces warning-free code.
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMOJO_SANITIZE=ON \
-    -DMMOJO_WERROR=ON >/dev/null \
+    >/dev/null \
     && cmake --build build/sanitize -j "$JOBS" || fail_setup "sanitizer build failed"
 
 step "unit tests (release)"
