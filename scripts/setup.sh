@@ -12,7 +12,7 @@ APT_PACKAGES=(
     googletest libgtest-dev                # unit tests
     nlohmann-json3-dev                     # JSON
     dpkg-dev                               # apt-get source (cpp-httplib's single header)
-    python3-venv unzip zip
+    python3-venv unzip zip file
     chromium                               # browser tests
     qemu-user-static                       # ARM64 Linux tests
     wine64                                 # Windows tests
