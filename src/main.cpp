@@ -7,10 +7,13 @@
 
 #include "app/app.h"
 #include "package/embedded.h"
+#include "package/launcher_windows.h"
 #include "package/pack.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
+    // x86_64 Windows build on an ARM64 machine: run the embedded native ARM64 build instead.
+    if (int rc = mmojo::relaunch_native_windows(); rc >= 0) return rc;
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         // Embedded args, then an adjacent args file, then the command line (unchanged for `pack`).

@@ -4,6 +4,8 @@
 // loop, then the scheduler (waiting clients get a 503 error event).
 #include "server/server.h"
 
+#include "app/model_source.h"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -48,7 +50,7 @@ void load(ServerContext& server) {
         server.load_progress.store(f);
         if (g_signal_count.load() > 0) throw std::runtime_error("interrupted");
     };
-    server.model = Model::load(o.model, load_options);
+    server.model = load_model(o.model, load_options).model;
 
     ContextParams cp;
     cp.n_ctx = o.n_ctx;
