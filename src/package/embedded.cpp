@@ -180,7 +180,9 @@ ModelLocation resolve_model(const std::string& model_arg, const Embedded& embedd
         }
         if (embedded.contains(model_arg)) return from_entry(model_arg);
         std::error_code ec;
-        if (fs::is_regular_file(utf8_path(model_arg), ec)) {
+        // Anything that exists and is not a folder: a FIFO or a device can hold a model too.
+        const fs::file_status st = fs::status(utf8_path(model_arg), ec);
+        if (!ec && fs::exists(st) && !fs::is_directory(st)) {
             ModelLocation loc;
             loc.path = model_arg;
             loc.display = model_arg;

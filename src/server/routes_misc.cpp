@@ -40,7 +40,7 @@ void handle_props(ServerContext& server, const HttpRequest&, HttpResponse& res) 
     res.set_json({
         {"default_generation_settings", slot_defaults_json(server)},
         {"total_slots", server.scheduler->n_slots()},
-        {"model_path", server.options.model},
+        {"model_path", server.model_path},
         {"model_alias", server.model_alias},
         {"chat_template", server.chat_template_source},
         {"bos_token", tok.bos() >= 0 ? tok.token_text(tok.bos()) : ""},

@@ -26,9 +26,9 @@ extern "C" void on_signal(int) {
     if (g_signal_count.fetch_add(1) >= 1) std::_Exit(130);   // second ^C: leave now
 }
 
-std::string model_alias(const Options& options) {
+std::string model_alias(const Options& options, const std::string& model_path) {
     if (!options.alias.empty()) return options.alias;
-    return std::filesystem::path(options.model).filename().string();
+    return std::filesystem::path(model_path).filename().string();
 }
 
 std::string pick_chat_template(const Options& options, const Model& model) {
@@ -50,7 +50,9 @@ void load(ServerContext& server) {
         server.load_progress.store(f);
         if (g_signal_count.load() > 0) throw std::runtime_error("interrupted");
     };
-    server.model = load_model(o.model, load_options).model;
+    LoadedModel loaded = load_model(o.model, load_options);
+    server.model = std::move(loaded.model);
+    server.model_path = loaded.display;
 
     ContextParams cp;
     cp.n_ctx = o.n_ctx;
@@ -81,7 +83,7 @@ void load(ServerContext& server) {
     so.batch_sleep_ms = o.batch_sleep_ms;
     so.n_batch = int32_t(cp.n_batch);
     server.scheduler = std::make_unique<Scheduler>(*server.context, so);
-    server.model_alias = model_alias(o);
+    server.model_alias = model_alias(o, server.model_path);
     server.created = unix_time();
 }
 
@@ -120,7 +122,7 @@ int run_server(const Options& options) {
     std::signal(SIGTERM, on_signal);
     std::thread http_thread([&http] { http.run(); });
     std::fprintf(stderr, "server listening on http://%s:%d (loading model %s)\n", options.host.c_str(),
-                 http.port(), options.model.c_str());
+                 http.port(), options.model.empty() ? "found beside the program" : options.model.c_str());
 
     std::atomic<bool> load_done{false};
     std::thread loader([&server, &load_done] {

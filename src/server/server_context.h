@@ -38,6 +38,7 @@ struct ServerContext {
     std::unique_ptr<ChatTemplate> chat_template;
     std::string chat_template_source;
     std::string model_alias;          // id in /v1/models and "model" in responses
+    std::string model_path;           // where the model came from: a file or /zip/<entry>
     GenerationParams defaults;        // from the command line
     int64_t created = 0;              // unix time the model finished loading
 
