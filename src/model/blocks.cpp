@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/hparams.h"
 #include "model/model.h"
 #include "model/tensor_binder.h"
 #include "ops/activation.h"
+#include "ops/embedding.h"
 #include "ops/norm.h"
 #include "runtime/context.h"
 #include "runtime/kv_cache.h"
@@ -335,6 +337,62 @@ void decoder_output(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_
     rms_norm(x, n.data(), n_rows, n_embd, norm.data(), eps);
     matmul(pool, output, n.data(), n_rows, out);
     if (final_softcap > 0.0f) softcap(out, n_rows * output.n_rows, final_softcap);
+}
+
+DecoderEnds bind_decoder_ends(TensorBinder& b, const ModelHparams& hp) {
+    DecoderEnds ends;
+    ends.token_embd = b.matrix("token_embd.weight", hp.n_embd, hp.n_vocab);
+    ends.output_norm = b.vector("output_norm.weight", hp.n_embd);
+    ends.output = b.optional_matrix("output.weight", hp.n_embd, hp.n_vocab);
+    if (ends.output.empty()) ends.output = ends.token_embd;
+    return ends;
+}
+
+PreNormBlock bind_pre_norm_block(TensorBinder& b, const std::string& prefix, const ModelHparams& hp) {
+    PreNormBlock blk;
+    blk.attn_norm = b.vector(prefix + "attn_norm.weight", hp.n_embd);
+    blk.attn = bind_attention(b, prefix, hp);
+    blk.ffn_norm = b.vector(prefix + "ffn_norm.weight", hp.n_embd);
+    blk.ffn.gate = b.matrix(prefix + "ffn_gate.weight", hp.n_embd, hp.n_ff);
+    blk.ffn.up = b.matrix(prefix + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    blk.ffn.down = b.matrix(prefix + "ffn_down.weight", hp.n_ff, hp.n_embd);
+    return blk;
+}
+
+void pre_norm_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const DecoderEnds& ends,
+                              const std::vector<PreNormBlock>& blocks, const AttentionConfig& attention,
+                              OutputKind kind, float* out) {
+    ThreadPool& pool = pass.pool();
+    const int64_t d = hp.n_embd;
+    const float eps = hp.norm_eps;
+    int64_t rows = pass.n_tokens();
+    std::vector<float> x(size_t(rows * d));   // the residual stream
+    std::vector<float> n(x.size());           // its normalized copy
+    std::vector<float> y(x.size());           // a block's output
+    get_rows(ends.token_embd, pass.tokens().data(), rows, x.data());
+
+    for (size_t l = 0; l < blocks.size(); ++l) {
+        const PreNormBlock& blk = blocks[l];
+        // h = x + Attention(RMSNorm(x) * g_attn)
+        rms_norm(x.data(), n.data(), rows, d, blk.attn_norm.data(), eps);
+        self_attention(pass, int(l), blk.attn, attention, n.data(), y.data());
+        if (l + 1 == blocks.size()) {   // past the last attention only the requested rows matter
+            keep_rows(x, d, pass.output_rows());
+            keep_rows(y, d, pass.output_rows());
+            rows = int64_t(pass.output_rows().size());
+            if (rows == 0) return;
+        }
+        add_in_place(x.data(), y.data(), rows * d);
+        // x = h + FFN(RMSNorm(h) * g_ffn)
+        rms_norm(x.data(), n.data(), rows, d, blk.ffn_norm.data(), eps);
+        if (blk.ffn.gate.empty()) {
+            feed_forward_swiglu_fused(pool, blk.ffn, n.data(), rows, y.data());
+        } else {
+            feed_forward_swiglu(pool, blk.ffn, n.data(), rows, y.data());
+        }
+        add_in_place(x.data(), y.data(), rows * d);
+    }
+    decoder_output(pool, x.data(), rows, d, ends.output_norm, eps, ends.output, 0.0f, kind, out);
 }
 
 }  // namespace mmojo

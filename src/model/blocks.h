@@ -130,6 +130,36 @@ AttentionWeights bind_attention(TensorBinder& b, const std::string& prefix, cons
 // `layout` with hp's base and linear scale, q/k-norm epsilon hp.norm_eps.
 AttentionConfig attention_config(const ModelHparams& hp, RopeLayout layout);
 
+// The ends every decoder has: the token embedding, the final norm, and the output matrix
+// (the embedding itself when output.weight is absent: tied embeddings).
+struct DecoderEnds {
+    Matrix token_embd;               // [n_vocab rows of n_embd]
+    std::vector<float> output_norm;  // [n_embd]
+    Matrix output;                   // [n_vocab rows of n_embd]
+};
+DecoderEnds bind_decoder_ends(TensorBinder& b, const ModelHparams& hp);
+
+// The pre-norm block of LLaMA and its descendants (qwen2, qwen3, phi3, mistral):
+//   h = x + Attention(RMSNorm(x) * g_attn)
+//   x' = h + W_down (silu(W_gate m) * W_up m),  m = RMSNorm(h) * g_ffn
+// phi3 stores W_gate and W_up as one matrix: ffn.up then has 2 * n_ff rows (gate first)
+// and ffn.gate is empty.
+struct PreNormBlock {
+    std::vector<float> attn_norm;   // [n_embd]
+    AttentionWeights attn;
+    std::vector<float> ffn_norm;    // [n_embd]
+    FeedForwardWeights ffn;
+};
+// Binds `prefix` + attn_norm, attn_{q,k,v,output} (bind_attention), ffn_norm, ffn_{gate,up,down}.
+PreNormBlock bind_pre_norm_block(TensorBinder& b, const std::string& prefix, const ModelHparams& hp);
+
+// The whole forward pass of a pre-norm decoder: x_0 = E[token], the blocks in order (every
+// layer with `attention`), then decoder_output with RMSNorm epsilon hp.norm_eps. After the
+// last attention only the rows whose output was requested are carried on.
+void pre_norm_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const DecoderEnds& ends,
+                              const std::vector<PreNormBlock>& blocks, const AttentionConfig& attention,
+                              OutputKind kind, float* out);
+
 // The last step of a decoder on n_rows rows of the residual stream x (n_embd floats each):
 // kLogits: out = W_out (RMSNorm(x) * g), then cap * tanh(out / cap) when final_softcap > 0;
 // kEmbeddings: out = RMSNorm(x) * g.

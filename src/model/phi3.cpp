@@ -22,20 +22,11 @@
 #include "model/blocks.h"
 #include "model/hparams.h"
 #include "model/tensor_binder.h"
-#include "ops/embedding.h"
-#include "ops/norm.h"
 #include "runtime/kv_cache.h"
 
 namespace mmojo {
 
 namespace {
-
-struct Phi3Block {
-    std::vector<float> attn_norm;   // [n_embd]
-    AttentionWeights attn;          // wqkv and wo
-    std::vector<float> ffn_norm;    // [n_embd]
-    FeedForwardWeights ffn;         // up: 2 * n_ff rows (gate | up), down
-};
 
 class Phi3Model final : public Model {
 public:
@@ -46,11 +37,9 @@ protected:
     void load_weights(TensorBinder& binder) override;
 
 private:
-    Matrix token_embd_;               // [n_vocab rows of n_embd]
-    std::vector<float> output_norm_;  // [n_embd]
-    Matrix output_;                   // [n_vocab rows of n_embd], or token_embd_ when tied
+    DecoderEnds ends_;
     std::vector<float> factors_short_, factors_long_;   // [n_rot / 2] each, or empty
-    std::vector<Phi3Block> blocks_;
+    std::vector<PreNormBlock> blocks_;   // attention through wqkv, ffn through the fused up
     AttentionConfig attention_;
 };
 
@@ -59,16 +48,13 @@ void Phi3Model::load_weights(TensorBinder& b) {
     read_common_hparams(*gguf_, hp);
     const int64_t n_qkv = int64_t(hp.n_head) * hp.head_dim_k +
                           int64_t(hp.n_head_kv) * (hp.head_dim_k + hp.head_dim_v);
-    token_embd_ = b.matrix("token_embd.weight", hp.n_embd, hp.n_vocab);
-    output_norm_ = b.vector("output_norm.weight", hp.n_embd);
-    output_ = b.optional_matrix("output.weight", hp.n_embd, hp.n_vocab);
-    if (output_.empty()) output_ = token_embd_;
+    ends_ = bind_decoder_ends(b, hp);
     factors_short_ = b.optional_vector("rope_factors_short.weight", hp.n_rot / 2);
     factors_long_ = b.optional_vector("rope_factors_long.weight", hp.n_rot / 2);
     blocks_.resize(hp.n_layer);
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
-        Phi3Block& blk = blocks_[l];
+        PreNormBlock& blk = blocks_[l];
         blk.attn_norm = b.vector(p + "attn_norm.weight", hp.n_embd);
         blk.attn.wqkv = b.matrix(p + "attn_qkv.weight", hp.n_embd, n_qkv);
         blk.attn.wo = b.matrix(p + "attn_output.weight", int64_t(hp.n_head) * hp.head_dim_v, hp.n_embd);
@@ -83,35 +69,13 @@ void Phi3Model::load_weights(TensorBinder& b) {
 void Phi3Model::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
                         OutputKind kind) {
     ForwardPass pass(batch, cache, pool);
-    const int64_t d = hparams_.n_embd;
-    const float eps = hparams_.norm_eps;
-
     // LongRoPE's factor set follows the context size per sequence.
     AttentionConfig attention = attention_;
     const bool long_context = cache.n_ctx_seq() > hparams_.n_ctx_orig;
     const std::vector<float>& factors = long_context ? factors_long_ : factors_short_;
     attention.rope.freq_factors = factors.empty() ? nullptr : factors.data();
 
-    int64_t rows = pass.n_tokens();
-    std::vector<float> x(size_t(rows * d)), n(x.size()), y(x.size());
-    get_rows(token_embd_, pass.tokens().data(), rows, x.data());
-
-    for (size_t l = 0; l < blocks_.size(); ++l) {
-        const Phi3Block& blk = blocks_[l];
-        rms_norm(x.data(), n.data(), rows, d, blk.attn_norm.data(), eps);
-        self_attention(pass, int(l), blk.attn, attention, n.data(), y.data());
-        if (l + 1 == blocks_.size()) {   // only the requested rows from here on
-            keep_rows(x, d, pass.output_rows());
-            keep_rows(y, d, pass.output_rows());
-            rows = int64_t(pass.output_rows().size());
-            if (rows == 0) return;
-        }
-        add_in_place(x.data(), y.data(), rows * d);
-        rms_norm(x.data(), n.data(), rows, d, blk.ffn_norm.data(), eps);
-        feed_forward_swiglu_fused(pool, blk.ffn, n.data(), rows, y.data());
-        add_in_place(x.data(), y.data(), rows * d);
-    }
-    decoder_output(pool, x.data(), rows, d, output_norm_, eps, output_, 0.0f, kind, out);
+    pre_norm_decoder_forward(pass, hparams_, ends_, blocks_, attention, kind, out);
 }
 
 }  // namespace
