@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include "ops/gemm_kernels.h"
+#include "quant/dispatch.h"
 #include "runtime/thread_pool.h"
 
 namespace mmojo {
@@ -19,7 +22,21 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kTileRows = 8;
 
-MatmulTileFn g_tile = matmul_tile_generic;
+MatmulTileFn g_tile_override = nullptr;
+
+// The register-blocked kernel of a CPU level, if it has one.
+MatmulTileFn tile_for_level(CpuLevel level) {
+    switch (level) {
+#if defined(MMOJO_HAVE_AVX2)
+        case CpuLevel::kAvx2:
+        case CpuLevel::kAvx512: return matmul_tile_avx2();
+#endif
+#if defined(MMOJO_HAVE_AVX512VNNI)
+        case CpuLevel::kAvx512Vnni: return matmul_tile_avx512vnni();
+#endif
+        default: return matmul_tile_generic;
+    }
+}
 
 std::string type_name(TensorType type) {
     const char* name = tensor_type_name(uint32_t(type));
@@ -58,9 +75,26 @@ Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_
     return m;
 }
 
-MatmulTileFn matmul_tile() { return g_tile; }
+MatmulTileFn matmul_tile() {
+    return g_tile_override ? g_tile_override : tile_for_level(selected_cpu_level());
+}
 
-void set_matmul_tile(MatmulTileFn tile) { g_tile = tile ? tile : matmul_tile_generic; }
+void set_matmul_tile(MatmulTileFn tile) { g_tile_override = tile; }
+
+uint8_t* matmul_scratch(size_t bytes) {
+    struct Buffer {
+        std::unique_ptr<uint8_t[]> data;
+        size_t size = 0;
+    };
+    thread_local Buffer buffer;
+    constexpr size_t kAlign = 64;
+    if (buffer.size < bytes) {
+        buffer.data = std::make_unique<uint8_t[]>(bytes + kAlign);
+        buffer.size = bytes;
+    }
+    const auto address = reinterpret_cast<uintptr_t>(buffer.data.get());
+    return buffer.data.get() + (kAlign - address % kAlign) % kAlign;
+}
 
 void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
                          size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride) {
@@ -124,7 +158,7 @@ void matmul(ThreadPool& pool, const Matrix& w, Activations& x, float* y) {
     size_t xq_row_bytes = 0;
     const uint8_t* xq = x.rows(tensor_type_traits(w.type)->vec_dot_type, xq_row_bytes);
 
-    const MatmulTileFn tile = g_tile;
+    const MatmulTileFn tile = matmul_tile();
     if (w.n_rows * w.n_cols * n_batch < kMinParallelWork) {
         tile(w, 0, w.n_rows, xq, xq_row_bytes, n_batch, y, w.n_rows);
         return;
@@ -164,7 +198,7 @@ void matmul_group(ThreadPool& pool, const std::vector<MatmulOutput>& products, A
         work += p.w->n_rows * p.w->n_cols * n_batch;
     }
 
-    const MatmulTileFn tile = g_tile;
+    const MatmulTileFn tile = matmul_tile();
     // Rows [begin, end) of the concatenation, matrix by matrix.
     auto run_rows = [&](int64_t begin, int64_t end, int) {
         for (const Part& part : parts) {

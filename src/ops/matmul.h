@@ -74,8 +74,9 @@ private:
     std::vector<Converted> converted_;
 };
 
-// The tile kernel every product uses (matmul_tile_generic until replaced). A faster
-// kernel is installed once at start-up, before any product runs, like the quant table's.
+// The tile kernel every product uses: the register-blocked kernel of the CPU level chosen
+// by quant/dispatch.h's select_kernels when that level has one (ops/gemm_kernels.h), else
+// matmul_tile_generic. set_matmul_tile forces one (tests; nullptr goes back to the level's).
 MatmulTileFn matmul_tile();
 void set_matmul_tile(MatmulTileFn tile);
 

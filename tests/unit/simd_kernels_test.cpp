@@ -15,11 +15,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "ops/matmul.h"
 #include "quant/dispatch.h"
 #include "quant/float16.h"
 #include "quant/tensor_type.h"
@@ -207,6 +210,66 @@ TEST(SimdKernels, ForcingALevelInstallsThatLevelsKernels) {
     }
     select_kernels(detect_cpu_level());
     EXPECT_EQ(selected_cpu_level(), detect_cpu_level());
+}
+
+// The matrix-product tile of every level (register-blocked where the level has one) against
+// matmul_tile_generic: random weight matrices of every dot type, row ranges that start and
+// end off the kernels' 16-row panels, and batch sizes on both sides of their column blocks.
+TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTile) {
+    std::mt19937 rng(777);
+    int compared = 0;
+    for (CpuLevel level : supported_levels()) {
+        select_kernels(level);
+        const MatmulTileFn tile = matmul_tile();
+        for (TensorType t : kDotTypes) {
+            const TensorTypeTraits& row = *tensor_type_traits(t);
+            const TensorType ty = row.vec_dot_type;
+            const int64_t unit = std::max(row.block_size, tensor_type_traits(ty)->block_size);
+            for (int64_t n_cols : {unit, 3 * unit, (row.block_size == 1 ? 40 : 9) * unit}) {
+                if (row.block_size == 1 && n_cols > 2048) continue;
+                const int64_t n_rows = 53;
+                std::vector<uint8_t> w_bytes;
+                for (int64_t r = 0; r < n_rows; ++r) {
+                    const std::vector<uint8_t> one = random_weights(t, n_cols, rng, r % 11 == 5);
+                    w_bytes.insert(w_bytes.end(), one.begin(), one.end());
+                }
+                const Misaligned mw(w_bytes, 5);
+                const Matrix w = make_matrix("w", t, n_cols, n_rows, mw.data);
+                for (int64_t n_batch : {1, 3, 4, 8, 11, 19}) {
+                    std::vector<uint8_t> x_bytes;
+                    for (int64_t b = 0; b < n_batch; ++b) {
+                        const std::vector<uint8_t> one = quantize(ty, random_floats(n_cols, rng, b == 2));
+                        x_bytes.insert(x_bytes.end(), one.begin(), one.end());
+                    }
+                    const Misaligned mx(x_bytes, 3);
+                    const size_t x_row = tensor_row_bytes(ty, n_cols);
+                    for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, n_rows}, {16, 48}, {7, 40}}) {
+                        std::vector<float> want(size_t(n_batch * n_rows), -1.0f), got = want;
+                        matmul_tile_generic(w, r0, r1, mx.data, x_row, n_batch, want.data(), n_rows);
+                        tile(w, r0, r1, mx.data, x_row, n_batch, got.data(), n_rows);
+                        for (int64_t b = 0; b < n_batch; ++b) {
+                            for (int64_t r = 0; r < n_rows; ++r) {
+                                const size_t i = size_t(b * n_rows + r);
+                                if (r < r0 || r >= r1) {
+                                    EXPECT_EQ(got[i], -1.0f) << "wrote outside its rows";
+                                    continue;
+                                }
+                                const double scale = abs_products(t, w.row(r), ty, mx.data + size_t(b) * x_row, n_cols);
+                                ASSERT_LE(std::fabs(double(got[i]) - want[i]), kRelTolerance * scale + 1e-30)
+                                    << cpu_level_name(level) << " " << row.name << " cols=" << n_cols
+                                    << " batch=" << n_batch << " rows [" << r0 << "," << r1 << ") r=" << r
+                                    << " b=" << b << ": tile " << got[i] << " generic " << want[i];
+                            }
+                        }
+                        ++compared;
+                    }
+                }
+            }
+        }
+    }
+    select_kernels(detect_cpu_level());
+    std::printf("compared %d matrix tiles with the generic tile\n", compared);
+    EXPECT_GT(compared, 0);
 }
 
 }  // namespace

@@ -1,0 +1,215 @@
+// Register-blocked matrix products for prompt processing with AVX2 (no VNNI): Q4_0 and Q8_0
+// weights against Q8_0 activations (installed by ops/matmul.cpp at levels avx2 and avx512;
+// other types, and batches too small to pay for packing, go to the generic tile).
+//
+// The scheme of gemm_avx512vnni.cpp with 8 weight rows per panel (one per 32-bit lane):
+// per 32-element block k of the 8 rows
+//   float d[8]; uint8 q[8][8][4]    q[g][r] = elements 4g..4g+3 of row r
+// and, for Q8_0, a second copy holding the signed quants (for their signs).
+// VPMADDUBSW multiplies unsigned by signed bytes into saturating 16-bit pair sums:
+//  - Q4_0 stores the quants 0..15 (value + 8): 8 groups of pair sums stay below
+//    8 * 2 * 15 * 127 = 30480, so they are added in 16 bits and widened once; the offset
+//    is taken off by starting the 32-bit sum at -8 * sum(x).
+//  - Q8_0 stores |q| and moves the sign of q onto the activation byte (VPSIGNB), exact for
+//    activations in -127..127; a pair sum reaches 2 * 128 * 127, so every group is widened.
+//
+// See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
+// namespace and no std:: templates are used.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "ops/gemm_kernels.h"
+#include "quant/blocks.h"
+
+namespace mmojo {
+
+namespace {
+
+constexpr int kPanelRows = 8;
+constexpr int kMaxColumns = 4;   // activation rows per pass over a panel
+constexpr int kMinBatch = 4;     // fewer activation rows: packing does not pay
+
+struct ColumnBlock {
+    float d;
+    int32_t neg_offset_sum;   // -8 * sum(quants) for Q4_0 weights, 0 for Q8_0
+};
+
+inline void transpose8x8(const __m256i rows[8], __m256i out[8]) {
+    const __m256 r0 = _mm256_castsi256_ps(rows[0]), r1 = _mm256_castsi256_ps(rows[1]);
+    const __m256 r2 = _mm256_castsi256_ps(rows[2]), r3 = _mm256_castsi256_ps(rows[3]);
+    const __m256 r4 = _mm256_castsi256_ps(rows[4]), r5 = _mm256_castsi256_ps(rows[5]);
+    const __m256 r6 = _mm256_castsi256_ps(rows[6]), r7 = _mm256_castsi256_ps(rows[7]);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    out[0] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x20));
+    out[1] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x20));
+    out[2] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x20));
+    out[3] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x20));
+    out[4] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x31));
+    out[5] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x31));
+    out[6] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x31));
+    out[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// How each weight type is stored in the panel and multiplied there.
+struct Q4_0Panel {
+    using Block = BlockQ4_0;
+    static constexpr int kCopies = 1;      // unsigned quants 0..15
+    static constexpr int32_t kOffset = 8;
+    static void quants(const BlockQ4_0& b, __m256i out[kCopies]) {
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i mask = _mm_set1_epi8(0x0f);
+        out[0] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), mask), _mm_and_si128(packed, mask));
+    }
+    // sum over the 8 groups of q[g] . x[4g..4g+3], per lane.
+    static __m256i dot(const __m256i* q, const int8_t* x) {
+        __m256i pairs = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+            int32_t v;
+            std::memcpy(&v, x + 4 * g, sizeof v);
+            pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(q[g], _mm256_set1_epi32(v)));
+        }
+        return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+    }
+};
+
+struct Q8_0Panel {
+    using Block = BlockQ8_0;
+    static constexpr int kCopies = 2;      // |q|, then q
+    static constexpr int32_t kOffset = 0;
+    static void quants(const BlockQ8_0& b, __m256i out[kCopies]) {
+        out[1] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+        out[0] = _mm256_abs_epi8(out[1]);
+    }
+    static __m256i dot(const __m256i* q, const int8_t* x) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256i sum = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+            int32_t v;
+            std::memcpy(&v, x + 4 * g, sizeof v);
+            const __m256i xs = _mm256_sign_epi8(_mm256_set1_epi32(v), q[8 + g]);
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], xs), ones));
+        }
+        return sum;
+    }
+};
+
+template <typename P>
+constexpr size_t panel_block_bytes() {
+    return kPanelRows * sizeof(float) + size_t(P::kCopies) * 8 * kPanelRows * 4;
+}
+
+template <typename P>
+void pack_panel(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_blocks, uint8_t* panel) {
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        uint8_t* out = panel + size_t(k) * panel_block_bytes<P>();
+        float* d = reinterpret_cast<float*>(out);
+        uint8_t* q = out + kPanelRows * sizeof(float);
+        __m256i rows[P::kCopies][8], cols[8];
+        for (int r = 0; r < kPanelRows; ++r) {
+            const auto& b = reinterpret_cast<const typename P::Block*>(w + size_t(r0 + r) * row_bytes)[k];
+            d[r] = _cvtsh_ss(b.d);
+            __m256i quants[P::kCopies];
+            P::quants(b, quants);
+            for (int c = 0; c < P::kCopies; ++c) rows[c][r] = quants[c];
+        }
+        for (int c = 0; c < P::kCopies; ++c) {
+            transpose8x8(rows[c], cols);
+            for (int g = 0; g < 8; ++g) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (c * 8 + g) * 32), cols[g]);
+            }
+        }
+    }
+}
+
+void describe_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks,
+                      int32_t offset, ColumnBlock* out) {
+    const __m256i flip = _mm256_set1_epi8(char(0x80));
+    for (int64_t b = 0; b < n_batch; ++b) {
+        const auto* x = reinterpret_cast<const BlockQ8_0*>(xq + size_t(b) * xq_row_bytes);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            const __m256i q = _mm256_xor_si256(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].qs)), flip);
+            const __m256i s = _mm256_sad_epu8(q, _mm256_setzero_si256());
+            const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            const int32_t sum = int32_t(_mm_cvtsi128_si32(s2) + _mm_extract_epi32(s2, 2)) - 32 * 128;
+            out[b * n_blocks + k] = ColumnBlock{_cvtsh_ss(x[k].d), -offset * sum};
+        }
+    }
+}
+
+template <typename P, int J>
+void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* xq,
+                         size_t xq_row_bytes, const ColumnBlock* columns, int64_t first,
+                         float* y, int64_t y_stride) {
+    __m256 acc[J];
+    const BlockQ8_0* x[J];
+    const ColumnBlock* c[J];
+    for (int j = 0; j < J; ++j) {
+        acc[j] = _mm256_setzero_ps();
+        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(first + j) * xq_row_bytes);
+        c[j] = columns + (first + j) * n_blocks;
+    }
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        const uint8_t* block = panel + size_t(k) * panel_block_bytes<P>();
+        const __m256 dw = _mm256_loadu_ps(reinterpret_cast<const float*>(block));
+        __m256i q[P::kCopies * 8];
+        for (int i = 0; i < P::kCopies * 8; ++i) {
+            q[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + kPanelRows * sizeof(float) + i * 32));
+        }
+        for (int j = 0; j < J; ++j) {
+            const __m256i sum = _mm256_add_epi32(P::dot(q, x[j][k].qs), _mm256_set1_epi32(c[j][k].neg_offset_sum));
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, _mm256_set1_ps(c[j][k].d)), acc[j]);
+        }
+    }
+    for (int j = 0; j < J; ++j) _mm256_storeu_ps(y + (first + j) * y_stride, acc[j]);
+}
+
+template <typename P>
+void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+          int64_t n_batch, float* y, int64_t y_stride) {
+    using PanelFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, const ColumnBlock*,
+                             int64_t, float*, int64_t);
+    constexpr PanelFn kPanelFns[kMaxColumns + 1] = {
+        nullptr, panel_times_columns<P, 1>, panel_times_columns<P, 2>, panel_times_columns<P, 3>,
+        panel_times_columns<P, 4>,
+    };
+    const int64_t n_blocks = w.n_cols / kQK;
+    const int64_t r_end = r0 + (r1 - r0) / kPanelRows * kPanelRows;
+    const size_t panel_bytes = size_t(n_blocks) * panel_block_bytes<P>();
+    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(ColumnBlock));
+    uint8_t* panel = scratch;
+    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
+    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, P::kOffset, columns);
+    for (int64_t r = r0; r < r_end; r += kPanelRows) {
+        pack_panel<P>(w.data, w.row_bytes, r, n_blocks, panel);
+        for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
+            const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
+            kPanelFns[n](panel, n_blocks, xq, xq_row_bytes, columns, b, y + r, y_stride);
+        }
+    }
+    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
+void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+          int64_t n_batch, float* y, int64_t y_stride) {
+    if (n_batch >= kMinBatch) {
+        if (w.type == TensorType::kQ4_0) return gemm<Q4_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        if (w.type == TensorType::kQ8_0) return gemm<Q8_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
+    matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
+}  // namespace
+
+MatmulTileFn matmul_tile_avx2() { return tile; }
+
+}  // namespace mmojo

@@ -1,0 +1,209 @@
+// Register-blocked matrix products for prompt processing with AVX-512 VNNI: Q4_0 and Q8_0
+// weights against Q8_0 activations (installed by ops/matmul.cpp at level avx512vnni; other
+// types, and batches too small to pay for packing, go to the generic tile).
+//
+// A vector dot product reads one weight row per activation row. Here 16 weight rows are
+// first packed into a small panel, then every activation row of the batch passes over it:
+// each weight byte loaded into a register serves up to 8 activation rows.
+//
+// Panel layout, per 32-element block k of the 16 rows:
+//   float d[16]                     the rows' block scales
+//   uint8 q[8][16][4]               q[g][r] = elements 4g..4g+3 of row r, as unsigned bytes
+// so that one 512-bit load holds "4 elements of each of 16 rows" and VPDPBUSD against the
+// same 4 activation bytes broadcast to all lanes adds one partial dot product per row (lane).
+// VPDPBUSD multiplies unsigned by signed bytes, so weights are stored offset to unsigned:
+// Q4_0 quants are already 0..15 (value + 8), Q8_0 quants get + 128. The offset times the
+// block's activation sum is subtracted by starting the accumulator at -offset * sum(x),
+// which keeps the block's integer dot product exact.
+//
+// See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
+// namespace and no std:: templates are used.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "ops/gemm_kernels.h"
+#include "quant/blocks.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace mmojo {
+
+namespace {
+
+constexpr int kPanelRows = 16;
+constexpr int kMaxColumns = 8;          // activation rows per pass over a panel
+constexpr int kMinBatch = 4;            // fewer activation rows: packing does not pay
+constexpr size_t kPanelBlockBytes = kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
+
+// Per activation block: its scale and -offset * sum(quants).
+struct ColumnBlock {
+    float d;
+    int32_t neg_offset_sum;
+};
+
+// 8x8 transpose of 32-bit elements: rows[i] lane j -> out[j] lane i.
+inline void transpose8x8(const __m256i rows[8], __m256i out[8]) {
+    const __m256 r0 = _mm256_castsi256_ps(rows[0]), r1 = _mm256_castsi256_ps(rows[1]);
+    const __m256 r2 = _mm256_castsi256_ps(rows[2]), r3 = _mm256_castsi256_ps(rows[3]);
+    const __m256 r4 = _mm256_castsi256_ps(rows[4]), r5 = _mm256_castsi256_ps(rows[5]);
+    const __m256 r6 = _mm256_castsi256_ps(rows[6]), r7 = _mm256_castsi256_ps(rows[7]);
+    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    out[0] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x20));
+    out[1] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x20));
+    out[2] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x20));
+    out[3] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x20));
+    out[4] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x31));
+    out[5] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x31));
+    out[6] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x31));
+    out[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// The 32 quants of a block as unsigned bytes in element order.
+inline __m256i unsigned_quants(const BlockQ4_0& b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m128i lo = _mm_and_si128(packed, mask);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
+    return _mm256_set_m128i(hi, lo);
+}
+
+inline __m256i unsigned_quants(const BlockQ8_0& b) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+    return _mm256_xor_si256(q, _mm256_set1_epi8(char(0x80)));
+}
+
+// Packs rows [r0, r0 + 16) of w into `panel` (n_blocks * kPanelBlockBytes bytes).
+template <typename Block>
+void pack_panel(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_blocks, uint8_t* panel) {
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        uint8_t* out = panel + size_t(k) * kPanelBlockBytes;
+        float* d = reinterpret_cast<float*>(out);
+        uint8_t* q = out + kPanelRows * sizeof(float);
+        for (int half = 0; half < 2; ++half) {
+            __m256i rows[8], cols[8];
+            for (int i = 0; i < 8; ++i) {
+                const int r = half * 8 + i;
+                const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
+                d[r] = _cvtsh_ss(b.d);
+                rows[i] = unsigned_quants(b);
+            }
+            transpose8x8(rows, cols);
+            for (int g = 0; g < 8; ++g) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 64 + half * 32), cols[g]);
+            }
+        }
+    }
+}
+
+// Scales and offset sums of every block of every activation row.
+void describe_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks,
+                      int32_t offset, ColumnBlock* out) {
+    const __m256i flip = _mm256_set1_epi8(char(0x80));
+    for (int64_t b = 0; b < n_batch; ++b) {
+        const auto* x = reinterpret_cast<const BlockQ8_0*>(xq + size_t(b) * xq_row_bytes);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            // Sum of signed bytes: |x + 128| summed by VPSADBW, minus 32 * 128.
+            const __m256i q = _mm256_xor_si256(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].qs)), flip);
+            const __m256i s = _mm256_sad_epu8(q, _mm256_setzero_si256());
+            const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            const int32_t sum = int32_t(_mm_cvtsi128_si32(s2) + _mm_extract_epi32(s2, 2)) - 32 * 128;
+            out[b * n_blocks + k] = ColumnBlock{_cvtsh_ss(x[k].d), -offset * sum};
+        }
+    }
+}
+
+inline __m512i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+// y[j][r0 .. r0+16) for J activation rows starting at `first`.
+template <int J>
+void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* xq,
+                         size_t xq_row_bytes, const ColumnBlock* columns, int64_t first,
+                         float* y, int64_t y_stride) {
+    __m512 acc[J];
+    const BlockQ8_0* x[J];
+    const ColumnBlock* c[J];
+    for (int j = 0; j < J; ++j) {
+        acc[j] = _mm512_setzero_ps();
+        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(first + j) * xq_row_bytes);
+        c[j] = columns + (first + j) * n_blocks;
+    }
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        const uint8_t* block = panel + size_t(k) * kPanelBlockBytes;
+        const __m512 dw = _mm512_loadu_ps(reinterpret_cast<const float*>(block));
+        const uint8_t* q = block + kPanelRows * sizeof(float);
+        __m512i w[8];
+        for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
+        for (int j = 0; j < J; ++j) {
+            const int8_t* xs = x[j][k].qs;
+            __m512i sum = _mm512_set1_epi32(c[j][k].neg_offset_sum);
+            for (int g = 0; g < 8; ++g) sum = _mm512_dpbusd_epi32(sum, w[g], broadcast4(xs + 4 * g));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(c[j][k].d)),
+                                     acc[j]);
+        }
+    }
+    for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + (first + j) * y_stride, acc[j]);
+}
+
+using PanelFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, const ColumnBlock*, int64_t,
+                         float*, int64_t);
+constexpr PanelFn kPanelFns[kMaxColumns + 1] = {
+    nullptr,
+    panel_times_columns<1>, panel_times_columns<2>, panel_times_columns<3>, panel_times_columns<4>,
+    panel_times_columns<5>, panel_times_columns<6>, panel_times_columns<7>, panel_times_columns<8>,
+};
+
+template <typename Block>
+void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+          int64_t n_batch, float* y, int64_t y_stride, int32_t offset) {
+    const int64_t n_blocks = w.n_cols / kQK;
+    const int64_t r_end = r0 + (r1 - r0) / kPanelRows * kPanelRows;
+    const size_t panel_bytes = size_t(n_blocks) * kPanelBlockBytes;
+    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(ColumnBlock));
+    uint8_t* panel = scratch;
+    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
+    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, offset, columns);
+    for (int64_t r = r0; r < r_end; r += kPanelRows) {
+        pack_panel<Block>(w.data, w.row_bytes, r, n_blocks, panel);
+        for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
+            const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
+            kPanelFns[n](panel, n_blocks, xq, xq_row_bytes, columns, b, y + r, y_stride);
+        }
+    }
+    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
+void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+          int64_t n_batch, float* y, int64_t y_stride) {
+    if (n_batch >= kMinBatch) {
+        if (w.type == TensorType::kQ4_0) {
+            return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
+        }
+        if (w.type == TensorType::kQ8_0) {
+            return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);
+        }
+    }
+    matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
+}  // namespace
+
+MatmulTileFn matmul_tile_avx512vnni() { return tile; }
+
+}  // namespace mmojo

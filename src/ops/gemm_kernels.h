@@ -1,0 +1,19 @@
+// Entry points of the per-ISA matrix-product kernels (ops/gemm_<isa>.cpp), compiled with
+// that instruction set's flags like quant/kernels_<isa>.cpp (see quant/simd_kernels.h for
+// the rules such files follow). Each returns a MatmulTileFn that handles the types and
+// batch sizes it was written for and passes everything else to matmul_tile_generic;
+// ops/matmul.cpp picks one for the kernel level selected at start-up.
+#pragma once
+
+#include "ops/matmul.h"
+
+namespace mmojo {
+
+MatmulTileFn matmul_tile_avx2();         // gemm_avx2.cpp (also used at level avx512)
+MatmulTileFn matmul_tile_avx512vnni();   // gemm_avx512vnni.cpp
+
+// Per-thread scratch memory for tile kernels: at least `bytes`, 64-byte aligned, valid
+// until the same thread asks again. Lives in matmul.cpp (not an ISA file).
+uint8_t* matmul_scratch(size_t bytes);
+
+}  // namespace mmojo
