@@ -37,7 +37,12 @@ namespace {
 
 constexpr int kPanelRows = 16;
 constexpr int kMaxColumns = 8;          // activation rows per pass over a panel
-constexpr int kMinBatch = 4;            // fewer activation rows: packing does not pay
+constexpr int kPrefetchBytes = 256;   // measured best of 128..2048 for token generation
+
+template <typename Block>
+constexpr bool kStreaming = true;
+template <>
+constexpr bool kStreaming<void> = false;
 constexpr size_t kPanelBlockBytes = kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
 
 // Per activation block: its scale and -offset * sum(quants).
@@ -84,25 +89,25 @@ inline __m256i unsigned_quants(const BlockQ8_0& b) {
     return _mm256_xor_si256(q, _mm256_set1_epi8(char(0x80)));
 }
 
-// Packs rows [r0, r0 + 16) of w into `panel` (n_blocks * kPanelBlockBytes bytes).
+// Packs block k of rows [r0, r0 + 16) of w into `out` (kPanelBlockBytes bytes), and asks
+// for the bytes a few blocks further on: sixteen rows are sixteen streams, more than the
+// hardware prefetchers follow.
 template <typename Block>
-void pack_panel(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_blocks, uint8_t* panel) {
-    for (int64_t k = 0; k < n_blocks; ++k) {
-        uint8_t* out = panel + size_t(k) * kPanelBlockBytes;
-        float* d = reinterpret_cast<float*>(out);
-        uint8_t* q = out + kPanelRows * sizeof(float);
-        for (int half = 0; half < 2; ++half) {
-            __m256i rows[8], cols[8];
-            for (int i = 0; i < 8; ++i) {
-                const int r = half * 8 + i;
-                const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
-                d[r] = _cvtsh_ss(b.d);
-                rows[i] = unsigned_quants(b);
-            }
-            transpose8x8(rows, cols);
-            for (int g = 0; g < 8; ++g) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 64 + half * 32), cols[g]);
-            }
+inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+    float* d = reinterpret_cast<float*>(out);
+    uint8_t* q = out + kPanelRows * sizeof(float);
+    for (int half = 0; half < 2; ++half) {
+        __m256i rows[8], cols[8];
+        for (int i = 0; i < 8; ++i) {
+            const int r = half * 8 + i;
+            const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
+            _mm_prefetch(reinterpret_cast<const char*>(&b) + kPrefetchBytes, _MM_HINT_T0);
+            d[r] = _cvtsh_ss(b.d);
+            rows[i] = unsigned_quants(b);
+        }
+        transpose8x8(rows, cols);
+        for (int g = 0; g < 8; ++g) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 64 + half * 32), cols[g]);
         }
     }
 }
@@ -131,11 +136,15 @@ inline __m512i broadcast4(const int8_t* p) {
     return _mm512_set1_epi32(v);
 }
 
-// y[j][r0 .. r0+16) for J activation rows starting at `first`.
-template <int J>
-void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* xq,
-                         size_t xq_row_bytes, const ColumnBlock* columns, int64_t first,
-                         float* y, int64_t y_stride) {
+// y[j][r0 .. r0+16) for J activation rows starting at `first`. With Block = void the
+// rows come from a packed panel (n_blocks * kPanelBlockBytes at `src`); otherwise `src` is
+// the weight matrix itself and each block is packed just before use, into a buffer that
+// stays in L1 (small batches, where a whole panel would be read back only once or twice).
+template <typename Block, int J>
+void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, int64_t n_blocks,
+                         const uint8_t* xq, size_t xq_row_bytes, const ColumnBlock* columns,
+                         int64_t first, float* y, int64_t y_stride) {
+    alignas(64) uint8_t packed[kPanelBlockBytes];
     __m512 acc[J];
     const BlockQ8_0* x[J];
     const ColumnBlock* c[J];
@@ -145,7 +154,12 @@ void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* 
         c[j] = columns + (first + j) * n_blocks;
     }
     for (int64_t k = 0; k < n_blocks; ++k) {
-        const uint8_t* block = panel + size_t(k) * kPanelBlockBytes;
+        const uint8_t* block = packed;
+        if constexpr (kStreaming<Block>) {
+            pack_block<Block>(src, row_bytes, r0, k, packed);
+        } else {
+            block = src + size_t(k) * kPanelBlockBytes;
+        }
         const __m512 dw = _mm512_loadu_ps(reinterpret_cast<const float*>(block));
         const uint8_t* q = block + kPanelRows * sizeof(float);
         __m512i w[8];
@@ -158,15 +172,18 @@ void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* 
                                      acc[j]);
         }
     }
-    for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + (first + j) * y_stride, acc[j]);
+    for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + (first + j) * y_stride + r0, acc[j]);
 }
 
-using PanelFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, const ColumnBlock*, int64_t,
-                         float*, int64_t);
+using PanelFn = void (*)(const uint8_t*, size_t, int64_t, int64_t, const uint8_t*, size_t,
+                         const ColumnBlock*, int64_t, float*, int64_t);
+
+template <typename Block>
 constexpr PanelFn kPanelFns[kMaxColumns + 1] = {
     nullptr,
-    panel_times_columns<1>, panel_times_columns<2>, panel_times_columns<3>, panel_times_columns<4>,
-    panel_times_columns<5>, panel_times_columns<6>, panel_times_columns<7>, panel_times_columns<8>,
+    panel_times_columns<Block, 1>, panel_times_columns<Block, 2>, panel_times_columns<Block, 3>,
+    panel_times_columns<Block, 4>, panel_times_columns<Block, 5>, panel_times_columns<Block, 6>,
+    panel_times_columns<Block, 7>, panel_times_columns<Block, 8>,
 };
 
 template <typename Block>
@@ -174,16 +191,21 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
           int64_t n_batch, float* y, int64_t y_stride, int32_t offset) {
     const int64_t n_blocks = w.n_cols / kQK;
     const int64_t r_end = r0 + (r1 - r0) / kPanelRows * kPanelRows;
-    const size_t panel_bytes = size_t(n_blocks) * kPanelBlockBytes;
+    const bool streaming = n_batch <= kMaxColumns;   // one pass over each panel
+    const size_t panel_bytes = streaming ? 0 : size_t(n_blocks) * kPanelBlockBytes;
     uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(ColumnBlock));
     uint8_t* panel = scratch;
     auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
     describe_columns(xq, xq_row_bytes, n_batch, n_blocks, offset, columns);
     for (int64_t r = r0; r < r_end; r += kPanelRows) {
-        pack_panel<Block>(w.data, w.row_bytes, r, n_blocks, panel);
+        if (streaming) {
+            kPanelFns<Block>[n_batch](w.data, w.row_bytes, r, n_blocks, xq, xq_row_bytes, columns, 0, y, y_stride);
+            continue;
+        }
+        for (int64_t k = 0; k < n_blocks; ++k) pack_block<Block>(w.data, w.row_bytes, r, k, panel + size_t(k) * kPanelBlockBytes);
         for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
             const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
-            kPanelFns[n](panel, n_blocks, xq, xq_row_bytes, columns, b, y + r, y_stride);
+            kPanelFns<void>[n](panel, 0, r, n_blocks, xq, xq_row_bytes, columns, b, y, y_stride);
         }
     }
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
@@ -191,14 +213,8 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
 
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
-    if (n_batch >= kMinBatch) {
-        if (w.type == TensorType::kQ4_0) {
-            return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
-        }
-        if (w.type == TensorType::kQ8_0) {
-            return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);
-        }
-    }
+    if (w.type == TensorType::kQ4_0) return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
+    if (w.type == TensorType::kQ8_0) return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 
