@@ -1,21 +1,13 @@
 // run_main: parse the command line and pick the mode (see app.h).
 #include "app/app.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "app/cli.h"
 
 namespace mmojo {
-
-namespace {
-
-bool is_x86_level(CpuLevel l) {
-    return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
-}
-bool is_arm_level(CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; }
-
-}  // namespace
 
 CpuLevel resolve_cpu_level(const std::string& name) {
     const CpuLevel best = detect_cpu_level();
@@ -24,10 +16,8 @@ CpuLevel resolve_cpu_level(const std::string& name) {
                             CpuLevel::kNeon, CpuLevel::kNeonDot};
     for (CpuLevel l : all) {
         if (name != cpu_level_name(l)) continue;
-        if (l == CpuLevel::kGeneric) return l;
-        // Levels are ordered within a family (the enum order), so "at most best" is a compare.
-        bool same_family = (is_x86_level(l) && is_x86_level(best)) || (is_arm_level(l) && is_arm_level(best));
-        if (!same_family || int(l) > int(best)) {
+        const std::vector<CpuLevel> supported = supported_cpu_levels();
+        if (std::find(supported.begin(), supported.end(), l) == supported.end()) {
             throw OptionsError("--cpu-features " + name + ": this CPU supports at most " +
                                std::string(cpu_level_name(best)));
         }

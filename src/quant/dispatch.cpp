@@ -152,6 +152,15 @@ CpuLevel lower_level(CpuLevel level) {
 
 CpuLevel selected_cpu_level() { return g_selected; }
 
+std::vector<CpuLevel> supported_cpu_levels() {
+    std::vector<CpuLevel> levels;
+    for (CpuLevel l = detect_cpu_level(); l != CpuLevel::kGeneric; l = lower_level(l)) {
+        levels.insert(levels.begin(), l);
+    }
+    levels.insert(levels.begin(), CpuLevel::kGeneric);
+    return levels;
+}
+
 VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
     switch (level) {
         case CpuLevel::kGeneric: {

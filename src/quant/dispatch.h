@@ -3,6 +3,8 @@
 // generic kernels plus one variant per instruction-set level (files named *_avx2.cpp, ...).
 #pragma once
 
+#include <vector>
+
 #include "quant/tensor_type.h"
 
 namespace mmojo {
@@ -17,6 +19,10 @@ enum class CpuLevel { kGeneric, kAvx2, kAvx512, kAvx512Vnni, kNeon, kNeonDot };
 
 // The best level this CPU and OS support (kGeneric on other architectures).
 CpuLevel detect_cpu_level();
+
+// The levels select_kernels may be given on this machine: kGeneric, then each level of the
+// CPU's family up to detect_cpu_level(), in ascending order.
+std::vector<CpuLevel> supported_cpu_levels();
 
 // Installs the kernels for `level` (falling back to lower levels, then to generic, for each
 // type that has no kernel at that level). Call once at start-up, before any thread runs

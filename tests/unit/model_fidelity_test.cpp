@@ -19,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "model/model.h"
@@ -68,12 +69,6 @@ const ModelCase kCases[] = {
 };
 
 std::unique_ptr<Model> load_model(const json& reference) {
-    // The kernels the programs use: the best this CPU has (as the app selects at start-up).
-    static const bool selected = [] {
-        select_kernels(detect_cpu_level());
-        return true;
-    }();
-    (void)selected;
     return Model::load(kShared + "/models/" + reference.at("model").get<std::string>());
 }
 
@@ -199,10 +194,16 @@ GreedyFigures compare_greedy(Model& model, const json& reference, double margin,
     return g;
 }
 
-class ModelFidelity : public ::testing::TestWithParam<ModelCase> {};
+// Every model at every kernel level this CPU supports (generic, and e.g. avx2, avx512,
+// avx512vnni), as --cpu-features would select them.
+class ModelFidelity : public ::testing::TestWithParam<std::tuple<ModelCase, CpuLevel>> {
+protected:
+    void TearDown() override { select_kernels(detect_cpu_level()); }
+};
 
 TEST_P(ModelFidelity, TopkAndGreedyMatchLlamaCpp) {
-    const ModelCase& c = GetParam();
+    const ModelCase& c = std::get<0>(GetParam());
+    select_kernels(std::get<1>(GetParam()));
     const json topk = read_json(kShared + "/reference/" + c.name + ".topk.json");
     const json greedy = read_json(kShared + "/reference/" + c.name + ".greedy.json");
     std::unique_ptr<Model> model = load_model(topk);
@@ -210,9 +211,9 @@ TEST_P(ModelFidelity, TopkAndGreedyMatchLlamaCpp) {
     const TopkFigures f = compare_topk(*model, topk, TensorType::kF32);
     const double top1 = f.positions ? double(f.top1_agree) / f.positions : 0.0;
     const GreedyFigures g = compare_greedy(*model, greedy, c.tolerance.greedy_margin, TensorType::kF32);
-    std::printf("[fidelity] %-20s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  top-1 %d/%d  "
+    std::printf("[fidelity] %-20s %-10s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  top-1 %d/%d  "
                 "greedy %d/%d steps compared equal\n",
-                c.name, f.max_abs, c.tolerance.max_abs, f.mean_abs, c.tolerance.mean_abs,
+                c.name, cpu_level_name(std::get<1>(GetParam())), f.max_abs, c.tolerance.max_abs, f.mean_abs, c.tolerance.mean_abs,
                 f.top1_agree, f.positions, g.matched, g.compared);
     EXPECT_EQ(f.positions, 192);
     EXPECT_LE(f.max_abs, c.tolerance.max_abs);
@@ -223,9 +224,12 @@ TEST_P(ModelFidelity, TopkAndGreedyMatchLlamaCpp) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, ModelFidelity, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<ModelCase>& info) {
-                             std::string name = info.param.name;
+INSTANTIATE_TEST_SUITE_P(Reference, ModelFidelity,
+                         ::testing::Combine(::testing::ValuesIn(kCases),
+                                            ::testing::ValuesIn(supported_cpu_levels())),
+                         [](const ::testing::TestParamInfo<std::tuple<ModelCase, CpuLevel>>& info) {
+                             std::string name = std::string(std::get<0>(info.param).name) + "_" +
+                                                cpu_level_name(std::get<1>(info.param));
                              for (char& ch : name) {
                                  if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                              }
@@ -234,6 +238,7 @@ INSTANTIATE_TEST_SUITE_P(Reference, ModelFidelity, ::testing::ValuesIn(kCases),
 
 // Our own F16 cache against llama.cpp's default settings (F16 cache, flash attention).
 TEST(ModelFidelityF16Cache, TestF32MatchesDefaultSettings) {
+    select_kernels(detect_cpu_level());
     const json topk = read_json(kShared + "/reference/test-f32.topk-default.json");
     const json greedy = read_json(kShared + "/reference/test-f32.greedy-default.json");
     std::unique_ptr<Model> model = load_model(topk);

@@ -39,25 +39,6 @@ constexpr TensorType kDotTypes[] = {
     TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
 };
 
-bool same_family(CpuLevel a, CpuLevel b) {
-    auto x86 = [](CpuLevel l) {
-        return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
-    };
-    auto arm = [](CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; };
-    return (x86(a) && x86(b)) || (arm(a) && arm(b));
-}
-
-// Generic, then every level of the detected family up to the detected one.
-std::vector<CpuLevel> supported_levels() {
-    const CpuLevel best = detect_cpu_level();
-    std::vector<CpuLevel> out = {CpuLevel::kGeneric};
-    for (CpuLevel l : {CpuLevel::kAvx2, CpuLevel::kAvx512, CpuLevel::kAvx512Vnni, CpuLevel::kNeon,
-                       CpuLevel::kNeonDot}) {
-        if (same_family(l, best) && int(l) <= int(best)) out.push_back(l);
-    }
-    return out;
-}
-
 // Byte offsets of the f16 scale fields of one block of each weight type (quant/blocks.h).
 std::vector<size_t> f16_fields(TensorType t) {
     switch (t) {
@@ -163,7 +144,7 @@ int compare_with_generic(TensorType t, VecDotFn kernel, const char* level, std::
 TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
     std::mt19937 rng(20240611);
     int kernels = 0;
-    for (CpuLevel level : supported_levels()) {
+    for (CpuLevel level : supported_cpu_levels()) {
         if (level == CpuLevel::kGeneric) continue;
         for (TensorType t : kDotTypes) {
             const VecDotFn kernel = vec_dot_at_level(level, t);
@@ -174,8 +155,8 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
         }
     }
 #if defined(MMOJO_HAVE_AVX2)
-    if (int(detect_cpu_level()) >= int(CpuLevel::kAvx2) &&
-        same_family(detect_cpu_level(), CpuLevel::kAvx2)) {
+    const std::vector<CpuLevel> levels = supported_cpu_levels();
+    if (std::find(levels.begin(), levels.end(), CpuLevel::kAvx2) != levels.end()) {
         EXPECT_GE(kernels, 2) << "this build has AVX2 kernels and the CPU runs them";
     }
 #endif
@@ -183,7 +164,7 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
 }
 
 TEST(SimdKernels, ForcingALevelInstallsThatLevelsKernels) {
-    const std::vector<CpuLevel> levels = supported_levels();
+    const std::vector<CpuLevel> levels = supported_cpu_levels();
     for (CpuLevel level : levels) {
         select_kernels(level);
         EXPECT_EQ(selected_cpu_level(), level);
@@ -218,7 +199,7 @@ TEST(SimdKernels, ForcingALevelInstallsThatLevelsKernels) {
 TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTile) {
     std::mt19937 rng(777);
     int compared = 0;
-    for (CpuLevel level : supported_levels()) {
+    for (CpuLevel level : supported_cpu_levels()) {
         select_kernels(level);
         const MatmulTileFn tile = matmul_tile();
         for (TensorType t : kDotTypes) {
