@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "ops/gemm_kernels.h"
+#include "ops/gemm_x86_common.h"
 #include "quant/blocks.h"
 
 namespace mmojo {
@@ -30,34 +31,6 @@ namespace {
 constexpr int kPanelRows = 8;
 constexpr int kMaxColumns = 4;   // activation rows per pass over a panel
 constexpr int kMinBatch = 4;     // fewer activation rows: packing does not pay
-
-struct ColumnBlock {
-    float d;
-    int32_t neg_offset_sum;   // -8 * sum(quants) for Q4_0 weights, 0 for Q8_0
-};
-
-inline void transpose8x8(const __m256i rows[8], __m256i out[8]) {
-    const __m256 r0 = _mm256_castsi256_ps(rows[0]), r1 = _mm256_castsi256_ps(rows[1]);
-    const __m256 r2 = _mm256_castsi256_ps(rows[2]), r3 = _mm256_castsi256_ps(rows[3]);
-    const __m256 r4 = _mm256_castsi256_ps(rows[4]), r5 = _mm256_castsi256_ps(rows[5]);
-    const __m256 r6 = _mm256_castsi256_ps(rows[6]), r7 = _mm256_castsi256_ps(rows[7]);
-    const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
-    out[0] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x20));
-    out[1] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x20));
-    out[2] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x20));
-    out[3] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x20));
-    out[4] = _mm256_castps_si256(_mm256_permute2f128_ps(s0, s4, 0x31));
-    out[5] = _mm256_castps_si256(_mm256_permute2f128_ps(s1, s5, 0x31));
-    out[6] = _mm256_castps_si256(_mm256_permute2f128_ps(s2, s6, 0x31));
-    out[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
-}
 
 // How each weight type is stored in the panel and multiplied there.
 struct Q4_0Panel {
@@ -126,22 +99,6 @@ void pack_panel(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_blocks
             for (int g = 0; g < 8; ++g) {
                 _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (c * 8 + g) * 32), cols[g]);
             }
-        }
-    }
-}
-
-void describe_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks,
-                      int32_t offset, ColumnBlock* out) {
-    const __m256i flip = _mm256_set1_epi8(char(0x80));
-    for (int64_t b = 0; b < n_batch; ++b) {
-        const auto* x = reinterpret_cast<const BlockQ8_0*>(xq + size_t(b) * xq_row_bytes);
-        for (int64_t k = 0; k < n_blocks; ++k) {
-            const __m256i q = _mm256_xor_si256(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].qs)), flip);
-            const __m256i s = _mm256_sad_epu8(q, _mm256_setzero_si256());
-            const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-            const int32_t sum = int32_t(_mm_cvtsi128_si32(s2) + _mm_extract_epi32(s2, 2)) - 32 * 128;
-            out[b * n_blocks + k] = ColumnBlock{_cvtsh_ss(x[k].d), -offset * sum};
         }
     }
 }
