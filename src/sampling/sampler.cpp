@@ -128,6 +128,9 @@ size_t Sampler::typical(size_t n) {
 int32_t Sampler::sample(const float* logits, std::vector<TokenProb>* probs) {
     const size_t n_vocab = size_t(n_vocab_);
     for (size_t i = 0; i < n_vocab; ++i) candidates_[i] = {int32_t(i), logits[i], 0.0f, 0.0f};
+    for (const auto& [id, bias] : params_.logit_bias) {
+        if (id >= 0 && size_t(id) < n_vocab) candidates_[size_t(id)].logit += bias;
+    }
     if (penalties_active(params_) && !window_.empty()) apply_penalties();
 
     const size_t min_keep = size_t(params_.min_keep);

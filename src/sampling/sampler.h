@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace mmojo {
@@ -23,6 +24,9 @@ struct SamplingParams {
     uint32_t seed = 0xFFFFFFFFu;   // 0xFFFFFFFF: a random seed
     int32_t min_keep = 1;
     int32_t n_probs = 0;           // how many candidates to report with each token
+    // Added to a token's logit before anything else (-infinity: never picked), as
+    // llama.cpp's logit-bias sampler. Ids must be in [0, n_vocab).
+    std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 struct TokenProb {
@@ -30,8 +34,8 @@ struct TokenProb {
     float prob;
 };
 
-// Penalties, then the filters, then the draw; each step follows llama.cpp's sampler of the
-// same name:
+// Logit biases, penalties, then the filters, then the draw; each step follows llama.cpp's
+// sampler of the same name:
 //  - penalties over the last repeat_last_n accepted tokens (prompt and generated): a token
 //    seen c > 0 times gets logit /= repeat_penalty if the logit is > 0, else *= it; then
 //    logit -= c * frequency_penalty + presence_penalty.

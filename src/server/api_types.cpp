@@ -92,8 +92,55 @@ static std::vector<std::string> parse_stop(const nlohmann::json& body, const std
     return out;
 }
 
+// llama-server's logit_bias: [[token, bias], ...] or (OpenAI) {"token": bias, ...}, where a
+// token is an id or a text whose every token gets the bias, and bias false bans it.
+std::vector<std::pair<int32_t, float>> parse_logit_bias(const nlohmann::json& value,
+                                                        const Tokenizer& tokenizer) {
+    std::vector<std::pair<int32_t, float>> out;
+    auto add = [&](const nlohmann::json& token, const nlohmann::json& bias) {
+        float b = 0.0f;
+        if (bias.is_boolean()) {
+            if (bias.get<bool>()) throw bad_field("logit_bias", "a bias may be false (ban) but not true");
+            b = -std::numeric_limits<float>::infinity();
+        } else if (bias.is_number()) {
+            b = bias.get<float>();
+        } else {
+            throw bad_field("logit_bias", "a bias must be a number or false");
+        }
+        if (token.is_number_integer()) {
+            const int64_t id = token.get<int64_t>();
+            if (id < 0 || id >= tokenizer.n_vocab()) {
+                throw bad_field("logit_bias", "token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                                                  std::to_string(tokenizer.n_vocab() - 1) + ")");
+            }
+            out.emplace_back(int32_t(id), b);
+        } else if (token.is_string()) {
+            for (TokenId id : tokenizer.encode(token.get<std::string>(), false, false)) out.emplace_back(id, b);
+        } else {
+            throw bad_field("logit_bias", "a token must be an id or a string");
+        }
+    };
+    if (value.is_null()) return out;
+    if (value.is_array()) {
+        for (const auto& pair : value) {
+            if (!pair.is_array() || pair.size() != 2) throw bad_field("logit_bias", "entries must be [token, bias] pairs");
+            add(pair[0], pair[1]);
+        }
+    } else if (value.is_object()) {
+        for (const auto& [key, bias] : value.items()) {
+            // Keys are strings: all digits is a token id, anything else a text.
+            const bool is_id = !key.empty() && key.size() < 10 &&
+                               key.find_first_not_of("0123456789") == std::string::npos;
+            add(is_id ? nlohmann::json(std::stoll(key)) : nlohmann::json(key), bias);
+        }
+    } else {
+        throw bad_field("logit_bias", "must be a list of [token, bias] pairs or an object");
+    }
+    return out;
+}
+
 GenerationParams parse_generation_params(const nlohmann::json& body, const GenerationParams& defaults,
-                                         bool openai) {
+                                         bool openai, const Tokenizer& tokenizer) {
     GenerationParams p = defaults;
     SamplingParams& s = p.sampling;
     s.temperature = float(json_number(body, "temperature", s.temperature));
@@ -132,6 +179,7 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
     p.timings_per_token = json_bool(body, "timings_per_token", p.timings_per_token);
     p.id_slot = int32_t(json_int(body, "id_slot", p.id_slot, -1, INT32_MAX));
     s.n_probs = int32_t(json_int(body, "n_probs", s.n_probs, 0, 1024));
+    if (auto lb = body.find("logit_bias"); lb != body.end()) s.logit_bias = parse_logit_bias(*lb, tokenizer);
 
     if (openai) {
         // Chat: logprobs is a boolean and top_logprobs the count. Legacy completions:

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sampling/sampler.h"
+#include "tokenizer/tokenizer.h"
 
 namespace mmojo {
 
@@ -43,9 +44,10 @@ nlohmann::json parse_body(const std::string& body);
 
 // Reads the sampling and generation fields. `defaults` come from the command line.
 // `openai` selects the OpenAI spellings (max_tokens, logprobs/top_logprobs, stop as
-// string or list, stream_options) in addition to llama-server's own names.
+// string or list, stream_options) in addition to llama-server's own names. `tokenizer`
+// checks token ids of logit_bias and turns its text entries into tokens.
 GenerationParams parse_generation_params(const nlohmann::json& body, const GenerationParams& defaults,
-                                         bool openai);
+                                         bool openai, const Tokenizer& tokenizer);
 
 // llama-server's "generation_settings" / slot "params" object.
 nlohmann::json generation_settings_json(const GenerationParams& params);

@@ -18,7 +18,7 @@ struct Request {
 
 Request start_tasks(ServerContext& server, const nlohmann::json& body, bool openai) {
     Request r;
-    r.params = parse_generation_params(body, server.defaults, openai);
+    r.params = parse_generation_params(body, server.defaults, openai, server.tokenizer());
     if (!body.contains("prompt")) throw ApiError(ErrorType::kInvalidRequest, "'prompt' is required");
     r.prompts = tokenize_prompts(server, body.at("prompt"), true);
     for (const auto& p : r.prompts) validate_prompt(server, p);

@@ -230,3 +230,28 @@ def test_slots_and_metrics(server):
     assert values["llamacpp:requests_processing"] == 0
     assert values["llamacpp:n_decode_total"] >= 5
     assert not math.isnan(values["llamacpp:kv_cache_usage_ratio"])
+
+
+def test_logit_bias(server):
+    ref = reference("stories260K.greedy.json")["prompts"][0]
+    body = {"prompt": ref["text"], "n_predict": 4, "temperature": 0, "return_tokens": True, "cache_prompt": False}
+    first = ref["tokens"][0]
+    # The runner-up of the first step, as the engine ranks it (n_probs is checked against
+    # llama.cpp's log-probabilities in test_probs_match_reference_logprobs).
+    ranked = post(server, "/completion", {**body, "n_predict": 1, "n_probs": 2}).json()
+    runner_up = ranked["completion_probabilities"][0]["top_logprobs"][1]["id"]
+    assert ranked["tokens"] == [first] and runner_up != first
+
+    banned = post(server, "/completion", {**body, "logit_bias": [[first, False]]}).json()
+    assert banned["tokens"][0] == runner_up
+    # OpenAI's object form with a large negative bias does the same.
+    assert post(server, "/completion", {**body, "logit_bias": {str(first): -100}}).json()["tokens"][0] == runner_up
+    # A large positive bias makes one token win every step.
+    forced = post(server, "/completion", {**body, "logit_bias": [[runner_up, 1000]]}).json()
+    assert forced["tokens"] == [runner_up] * 4
+    # A text entry biases the tokens of that text.
+    piece = post(server, "/detokenize", {"tokens": [runner_up]}).json()["content"]
+    by_text = post(server, "/completion", {**body, "logit_bias": [[piece, 1000]]}).json()
+    assert by_text["tokens"] == [runner_up] * 4
+    for bad in ([[100000, 1]], [[first, True]], "x", [[first]]):
+        assert_api_error(post(server, "/completion", {**body, "logit_bias": bad}), 400)

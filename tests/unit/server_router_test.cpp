@@ -2,6 +2,10 @@
 // exception-to-JSON conversion, and the typed request-field readers.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <memory>
+
+#include "gguf/gguf.h"
 #include "server/api_types.h"
 #include "server/errors.h"
 #include "server/router.h"
@@ -102,6 +106,48 @@ TEST_F(RouterTest, Cors) {
     }
     EXPECT_TRUE(origin);
     EXPECT_TRUE(headers);
+}
+
+// stories260K's tokenizer (512 tokens), for the fields that name tokens.
+static const Tokenizer& tokenizer() {
+    static const GgufFile file = GgufFile::open(std::string(MMOJO_SHARED_DIR) + "/models/stories260K.gguf");
+    static const std::unique_ptr<Tokenizer> tok = Tokenizer::from_gguf(file);
+    return *tok;
+}
+
+static GenerationParams parse_generation_params(const nlohmann::json& body, const GenerationParams& d, bool openai) {
+    return mmojo::parse_generation_params(body, d, openai, tokenizer());
+}
+
+TEST(ApiTypes, LogitBiasForms) {
+    GenerationParams d;
+    auto p = parse_generation_params(nlohmann::json::parse(R"({"logit_bias": [[5, -1.5], [7, false]]})"), d, false);
+    ASSERT_EQ(p.sampling.logit_bias.size(), 2u);
+    EXPECT_EQ(p.sampling.logit_bias[0], (std::pair<int32_t, float>{5, -1.5f}));
+    EXPECT_EQ(p.sampling.logit_bias[1].first, 7);
+    EXPECT_TRUE(std::isinf(p.sampling.logit_bias[1].second) && p.sampling.logit_bias[1].second < 0);
+
+    // OpenAI's object form: numeric keys are ids, other keys texts whose tokens all get the bias.
+    auto o = parse_generation_params(nlohmann::json::parse(R"({"logit_bias": {"9": 3, "Once upon": -2}})"), d, true);
+    const std::vector<TokenId> text = tokenizer().encode("Once upon", false, false);
+    ASSERT_FALSE(text.empty());
+    ASSERT_EQ(o.sampling.logit_bias.size(), 1 + text.size());
+    size_t with_id_9 = 0, text_entries = 0;
+    for (const auto& [id, bias] : o.sampling.logit_bias) {
+        if (id == 9 && bias == 3.0f) ++with_id_9;
+        if (bias == -2.0f) {
+            EXPECT_EQ(id, text[text_entries]);
+            ++text_entries;
+        }
+    }
+    EXPECT_EQ(with_id_9, 1u);
+    EXPECT_EQ(text_entries, text.size());
+
+    for (const char* bad : {R"({"logit_bias": [[512, 1]]})", R"({"logit_bias": [[-1, 1]]})",
+                            R"({"logit_bias": [[5, true]]})", R"({"logit_bias": [[5, "x"]]})",
+                            R"({"logit_bias": [5, 1]})", R"({"logit_bias": 3})", R"({"logit_bias": {"600": 1}})"}) {
+        EXPECT_THROW(parse_generation_params(nlohmann::json::parse(bad), d, false), ApiError) << bad;
+    }
 }
 
 TEST(ApiTypes, FieldTypes) {
