@@ -31,6 +31,7 @@ namespace {
 constexpr int kPanelRows = 8;
 constexpr int kMaxColumns = 4;   // activation rows per pass over a panel
 constexpr int kMinBatch = 4;     // fewer activation rows: packing does not pay
+constexpr int kPrefetchBytes = 256;
 
 // How each weight type is stored in the panel and multiplied there.
 struct Q4_0Panel {
@@ -156,8 +157,71 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 
+// Token generation on Q4_0: two weight rows per 256-bit register (one 128-bit lane each,
+// nothing transposed), two registers per step; see gemm_avx512vnni.cpp for the lane layout.
+// The low- and high-nibble products are added in 16 bits (at most 4 * 15 * 127 per lane)
+// and widened once.
+struct Q4_0FourRowsAvx2 {
+    template <int J>
+    static void four_rows(const Matrix& w, int64_t r, const uint8_t* xq, size_t xq_row_bytes,
+                          const ColumnBlock* columns, const __m128i* corrections, float* y,
+                          int64_t y_stride) {
+        const int64_t n_blocks = w.n_cols / kQK;
+        const BlockQ4_0* rows[4];
+        for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
+        const BlockQ8_0* x[J];
+        __m256 acc[J][2];
+        for (int j = 0; j < J; ++j) {
+            x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(j) * xq_row_bytes);
+            acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+        }
+        const __m256i mask = _mm256_set1_epi8(0x0f);
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            __m256i lo[2], hi[2];
+            __m256 dw[2];
+            for (int h = 0; h < 2; ++h) {
+                const BlockQ4_0& a = rows[2 * h][k];
+                const BlockQ4_0& b = rows[2 * h + 1][k];
+                _mm_prefetch(reinterpret_cast<const char*>(&a) + kPrefetchBytes, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(&b) + kPrefetchBytes, _MM_HINT_T0);
+                const __m256i packed = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)),
+                                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs)));
+                lo[h] = _mm256_and_si256(packed, mask);
+                hi[h] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);
+                dw[h] = _mm256_set_m128(_mm_set1_ps(_cvtsh_ss(b.d)), _mm_set1_ps(_cvtsh_ss(a.d)));
+            }
+            for (int j = 0; j < J; ++j) {
+                const __m128i* xs = reinterpret_cast<const __m128i*>(x[j][k].qs);
+                const __m256i ylo = _mm256_broadcastsi128_si256(_mm_loadu_si128(xs));
+                const __m256i yhi = _mm256_broadcastsi128_si256(_mm_loadu_si128(xs + 1));
+                const __m256i corr = _mm256_broadcastsi128_si256(corrections[j * n_blocks + k]);
+                const __m256 dy = _mm256_set1_ps(columns[j * n_blocks + k].d);
+                for (int h = 0; h < 2; ++h) {
+                    const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], ylo),
+                                                           _mm256_maddubs_epi16(hi[h], yhi));
+                    const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(pairs, ones), corr);
+                    acc[j][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw[h], dy), acc[j][h]);
+                }
+            }
+        }
+        for (int j = 0; j < J; ++j) {
+            for (int h = 0; h < 2; ++h) {
+                alignas(32) float lanes[8];
+                _mm256_store_ps(lanes, acc[j][h]);
+                for (int i = 0; i < 2; ++i) {
+                    y[j * y_stride + r + 2 * h + i] = (lanes[4 * i] + lanes[4 * i + 1]) + (lanes[4 * i + 2] + lanes[4 * i + 3]);
+                }
+            }
+        }
+    }
+};
+
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
+    if (w.type == TensorType::kQ4_0 && n_batch <= kQ4GemvColumnsMax) {
+        return q4_0_gemv<Q4_0FourRowsAvx2>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
     if (n_batch >= kMinBatch) {
         if (w.type == TensorType::kQ4_0) return gemm<Q4_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
         if (w.type == TensorType::kQ8_0) return gemm<Q8_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);

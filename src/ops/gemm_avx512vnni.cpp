@@ -164,8 +164,67 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 
+// Token generation on Q4_0 (one to three activation rows): four weight rows per 512-bit
+// register, one 128-bit lane each, so nothing is transposed. Lane group r of a block holds
+// row r's 16 packed bytes; masking gives elements 0..15 (low nibbles) and shifting
+// elements 16..31, each multiplied by the matching half of the activation block broadcast
+// to all four lanes. Each row's dot product is then spread over its four 32-bit lanes
+// until the end, and so is the offset correction (q4_0_lane_corrections).
+struct Q4_0FourRowsVnni {
+template <int J>
+static void four_rows(const Matrix& w, int64_t r, const uint8_t* xq, size_t xq_row_bytes,
+                    const ColumnBlock* columns, const __m128i* corrections, float* y, int64_t y_stride) {
+    const int64_t n_blocks = w.n_cols / kQK;
+    const BlockQ4_0* rows[4];
+    for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
+    const BlockQ8_0* x[J];
+    __m512 acc[J];
+    for (int j = 0; j < J; ++j) {
+        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(j) * xq_row_bytes);
+        acc[j] = _mm512_setzero_ps();
+    }
+    const __m512i mask = _mm512_set1_epi8(0x0f);
+    // Halves h0..h3 of the four rows' scales -> each repeated over its row's four lanes.
+    const __m256i spread = _mm256_setr_epi16(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        __m512i packed = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0][k].qs)));
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1][k].qs)), 1);
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2][k].qs)), 2);
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3][k].qs)), 3);
+        for (int i = 0; i < 4; ++i) {
+            _mm_prefetch(reinterpret_cast<const char*>(&rows[i][k]) + kPrefetchBytes, _MM_HINT_T0);
+        }
+        const __m512i lo = _mm512_and_si512(packed, mask);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
+        __m128i halves = _mm_cvtsi32_si128(rows[0][k].d);
+        halves = _mm_insert_epi16(halves, rows[1][k].d, 1);
+        halves = _mm_insert_epi16(halves, rows[2][k].d, 2);
+        halves = _mm_insert_epi16(halves, rows[3][k].d, 3);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_permutexvar_epi16(spread, _mm256_castsi128_si256(halves)));
+        for (int j = 0; j < J; ++j) {
+            const __m128i* xs = reinterpret_cast<const __m128i*>(x[j][k].qs);
+            __m512i sum = _mm512_broadcast_i32x4(corrections[j * n_blocks + k]);
+            sum = _mm512_dpbusd_epi32(sum, lo, _mm512_broadcast_i32x4(_mm_loadu_si128(xs)));
+            sum = _mm512_dpbusd_epi32(sum, hi, _mm512_broadcast_i32x4(_mm_loadu_si128(xs + 1)));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
+                                     _mm512_mul_ps(dw, _mm512_set1_ps(columns[j * n_blocks + k].d)), acc[j]);
+        }
+    }
+    for (int j = 0; j < J; ++j) {
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, acc[j]);
+        for (int i = 0; i < 4; ++i) {
+            y[j * y_stride + r + i] = (lanes[4 * i] + lanes[4 * i + 1]) + (lanes[4 * i + 2] + lanes[4 * i + 3]);
+        }
+    }
+}
+};
+
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
+    if (w.type == TensorType::kQ4_0 && n_batch <= kQ4GemvColumnsMax) {
+        return q4_0_gemv<Q4_0FourRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
     if (w.type == TensorType::kQ4_0) return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
     if (w.type == TensorType::kQ8_0) return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ops/gemm_kernels.h"
 #include "quant/blocks.h"
 
 namespace mmojo {
@@ -60,6 +61,52 @@ inline void describe_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_b
             out[b * n_blocks + k] = ColumnBlock{_cvtsh_ss(x[k].d), -offset * sum};
         }
     }
+}
+
+// For Q4_0 weights against activation blocks split in 128-bit halves (elements 0..15 and
+// 16..31 meet the low and high nibbles of the same 16 packed bytes): 32-bit lane i of the
+// 128-bit result is -8 times the activation bytes that lane meets, elements 4i..4i+3 and
+// 16+4i..16+4i+3. Added to the dot product of the unsigned nibbles, it gives the product
+// with the signed quants (q - 8).
+inline void q4_0_lane_corrections(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch,
+                                  int64_t n_blocks, __m128i* out) {
+    const __m256i ones8 = _mm256_set1_epi8(1);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < n_batch; ++b) {
+        const auto* x = reinterpret_cast<const BlockQ8_0*>(xq + size_t(b) * xq_row_bytes);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k].qs));
+            const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);
+            const __m128i both = _mm_add_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+            out[b * n_blocks + k] = _mm_sub_epi32(_mm_setzero_si128(), _mm_slli_epi32(both, 3));
+        }
+    }
+}
+
+// Token generation on Q4_0: rows four at a time against one to kQ4GemvColumnsMax activation
+// rows, through Kernel::four_rows<J>(w, r, xq, xq_row_bytes, columns, corrections, y,
+// y_stride); leftover rows go to the generic tile.
+constexpr int kQ4GemvColumnsMax = 3;
+
+template <typename Kernel>
+void q4_0_gemv(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+               int64_t n_batch, float* y, int64_t y_stride) {
+    const int64_t n_blocks = w.n_cols / kQK;
+    const size_t n = size_t(n_batch * n_blocks);
+    uint8_t* scratch = matmul_scratch(n * (sizeof(__m128i) + sizeof(ColumnBlock)));
+    auto* corrections = reinterpret_cast<__m128i*>(scratch);
+    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + n * sizeof(__m128i));
+    q4_0_lane_corrections(xq, xq_row_bytes, n_batch, n_blocks, corrections);
+    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, 0, columns);
+    const int64_t r_end = r0 + (r1 - r0) / 4 * 4;
+    for (int64_t r = r0; r < r_end; r += 4) {
+        switch (n_batch) {
+            case 1: Kernel::template four_rows<1>(w, r, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
+            case 2: Kernel::template four_rows<2>(w, r, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
+            default: Kernel::template four_rows<3>(w, r, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
+        }
+    }
+    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 
 }  // namespace
