@@ -22,8 +22,6 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kTileRows = 8;
 
-MatmulTileFn g_tile_override = nullptr;
-
 // The register-blocked kernel of a CPU level, if it has one.
 MatmulTileFn tile_for_level(CpuLevel level) {
     switch (level) {
@@ -75,11 +73,7 @@ Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_
     return m;
 }
 
-MatmulTileFn matmul_tile() {
-    return g_tile_override ? g_tile_override : tile_for_level(selected_cpu_level());
-}
-
-void set_matmul_tile(MatmulTileFn tile) { g_tile_override = tile; }
+MatmulTileFn matmul_tile() { return tile_for_level(selected_cpu_level()); }
 
 uint8_t* matmul_scratch(size_t bytes) {
     struct Buffer {

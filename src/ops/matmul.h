@@ -76,9 +76,8 @@ private:
 
 // The tile kernel every product uses: the register-blocked kernel of the CPU level chosen
 // by quant/dispatch.h's select_kernels when that level has one (ops/gemm_kernels.h), else
-// matmul_tile_generic. set_matmul_tile forces one (tests; nullptr goes back to the level's).
+// matmul_tile_generic.
 MatmulTileFn matmul_tile();
-void set_matmul_tile(MatmulTileFn tile);
 
 // Y = X * W^T. x: n_batch rows of w.n_cols floats (contiguous); y: n_batch rows of
 // w.n_rows floats (contiguous). Uses every thread of the pool when the product is large
