@@ -31,7 +31,6 @@ namespace {
 constexpr int kPanelRows = 8;
 constexpr int kMaxColumns = 4;   // activation rows per pass over a panel
 constexpr int kMinBatch = 4;     // fewer activation rows: packing does not pay
-constexpr int kPrefetchBytes = 256;
 
 // How each weight type is stored in the panel and multiplied there.
 struct Q4_0Panel {
@@ -163,7 +162,7 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
 // and widened once.
 struct Q4_0FourRowsAvx2 {
     template <int J>
-    static void four_rows(const Matrix& w, int64_t r, const uint8_t* xq, size_t xq_row_bytes,
+    static void four_rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
                           const ColumnBlock* columns, const __m128i* corrections, float* y,
                           int64_t y_stride) {
         const int64_t n_blocks = w.n_cols / kQK;
@@ -177,14 +176,14 @@ struct Q4_0FourRowsAvx2 {
         }
         const __m256i mask = _mm256_set1_epi8(0x0f);
         const __m256i ones = _mm256_set1_epi16(1);
+        const NextGroupPrefetch prefetch(next, 4 * sizeof(BlockQ4_0));
         for (int64_t k = 0; k < n_blocks; ++k) {
+            prefetch.at(k);
             __m256i lo[2], hi[2];
             __m256 dw[2];
             for (int h = 0; h < 2; ++h) {
                 const BlockQ4_0& a = rows[2 * h][k];
                 const BlockQ4_0& b = rows[2 * h + 1][k];
-                _mm_prefetch(reinterpret_cast<const char*>(&a) + kPrefetchBytes, _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(&b) + kPrefetchBytes, _MM_HINT_T0);
                 const __m256i packed = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)),
                                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs)));
                 lo[h] = _mm256_and_si256(packed, mask);

@@ -38,7 +38,7 @@ namespace {
 
 constexpr int kPanelRows = 16;
 constexpr int kMaxColumns = 8;          // activation rows per pass over a panel
-constexpr int kPrefetchBytes = 256;   // measured best of 128..2048 for token generation
+constexpr size_t kPrefetchDistance = 512;   // best of 256..2048 for token generation on Q8_0
 
 template <typename Block>
 constexpr bool kStreaming = true;
@@ -60,9 +60,7 @@ inline __m256i unsigned_quants(const BlockQ8_0& b) {
     return _mm256_xor_si256(q, _mm256_set1_epi8(char(0x80)));
 }
 
-// Packs block k of rows [r0, r0 + 16) of w into `out` (kPanelBlockBytes bytes), and asks
-// for the bytes a few blocks further on: sixteen rows are sixteen streams, more than the
-// hardware prefetchers follow.
+// Packs block k of rows [r0, r0 + 16) of w into `out` (kPanelBlockBytes bytes).
 template <typename Block>
 inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
     float* d = reinterpret_cast<float*>(out);
@@ -72,7 +70,6 @@ inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k
         for (int i = 0; i < 8; ++i) {
             const int r = half * 8 + i;
             const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
-            _mm_prefetch(reinterpret_cast<const char*>(&b) + kPrefetchBytes, _MM_HINT_T0);
             d[r] = _cvtsh_ss(b.d);
             rows[i] = unsigned_quants(b);
         }
@@ -92,12 +89,15 @@ inline __m512i broadcast4(const int8_t* p) {
 // y[j][r0 .. r0+16) for J activation rows starting at `first`. With Block = void the
 // rows come from a packed panel (n_blocks * kPanelBlockBytes at `src`); otherwise `src` is
 // the weight matrix itself and each block is packed just before use, into a buffer that
-// stays in L1 (small batches, where a whole panel would be read back only once or twice).
+// stays in L1 (small batches, where a whole panel would be read back only once or twice),
+// while the panel at `next` is prefetched.
 template <typename Block, int J>
-void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, int64_t n_blocks,
+void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, const uint8_t* next, int64_t n_blocks,
                          const uint8_t* xq, size_t xq_row_bytes, const ColumnBlock* columns,
                          int64_t first, float* y, int64_t y_stride) {
     alignas(64) uint8_t packed[kPanelBlockBytes];
+    const RowStreamsPrefetch prefetch(src + size_t(r0) * row_bytes, next, kPanelRows, row_bytes,
+                                      row_bytes / size_t(n_blocks), kPrefetchDistance);
     __m512 acc[J];
     const BlockQ8_0* x[J];
     const ColumnBlock* c[J];
@@ -109,6 +109,7 @@ void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, int64
     for (int64_t k = 0; k < n_blocks; ++k) {
         const uint8_t* block = packed;
         if constexpr (kStreaming<Block>) {
+            prefetch.at(k);
             pack_block<Block>(src, row_bytes, r0, k, packed);
         } else {
             block = src + size_t(k) * kPanelBlockBytes;
@@ -128,7 +129,7 @@ void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, int64
     for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + (first + j) * y_stride + r0, acc[j]);
 }
 
-using PanelFn = void (*)(const uint8_t*, size_t, int64_t, int64_t, const uint8_t*, size_t,
+using PanelFn = void (*)(const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, const uint8_t*, size_t,
                          const ColumnBlock*, int64_t, float*, int64_t);
 
 template <typename Block>
@@ -151,14 +152,20 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
     describe_columns(xq, xq_row_bytes, n_batch, n_blocks, offset, columns);
     for (int64_t r = r0; r < r_end; r += kPanelRows) {
+        const uint8_t* next = next_group(w, r, kPanelRows, r1);
         if (streaming) {
-            kPanelFns<Block>[n_batch](w.data, w.row_bytes, r, n_blocks, xq, xq_row_bytes, columns, 0, y, y_stride);
+            kPanelFns<Block>[n_batch](w.data, w.row_bytes, r, next, n_blocks, xq, xq_row_bytes, columns, 0, y, y_stride);
             continue;
         }
-        for (int64_t k = 0; k < n_blocks; ++k) pack_block<Block>(w.data, w.row_bytes, r, k, panel + size_t(k) * kPanelBlockBytes);
+        const RowStreamsPrefetch prefetch(w.row(r), next, kPanelRows, w.row_bytes, sizeof(Block),
+                                          kPrefetchDistance);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            prefetch.at(k);
+            pack_block<Block>(w.data, w.row_bytes, r, k, panel + size_t(k) * kPanelBlockBytes);
+        }
         for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
             const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
-            kPanelFns<void>[n](panel, 0, r, n_blocks, xq, xq_row_bytes, columns, b, y, y_stride);
+            kPanelFns<void>[n](panel, 0, r, nullptr, n_blocks, xq, xq_row_bytes, columns, b, y, y_stride);
         }
     }
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
@@ -172,11 +179,12 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
 // until the end, and so is the offset correction (q4_0_lane_corrections).
 struct Q4_0FourRowsVnni {
 template <int J>
-static void four_rows(const Matrix& w, int64_t r, const uint8_t* xq, size_t xq_row_bytes,
+static void four_rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
                     const ColumnBlock* columns, const __m128i* corrections, float* y, int64_t y_stride) {
     const int64_t n_blocks = w.n_cols / kQK;
     const BlockQ4_0* rows[4];
     for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
+    const NextGroupPrefetch prefetch(next, 4 * sizeof(BlockQ4_0));
     const BlockQ8_0* x[J];
     __m512 acc[J];
     for (int j = 0; j < J; ++j) {
@@ -191,9 +199,7 @@ static void four_rows(const Matrix& w, int64_t r, const uint8_t* xq, size_t xq_r
         packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1][k].qs)), 1);
         packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2][k].qs)), 2);
         packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3][k].qs)), 3);
-        for (int i = 0; i < 4; ++i) {
-            _mm_prefetch(reinterpret_cast<const char*>(&rows[i][k]) + kPrefetchBytes, _MM_HINT_T0);
-        }
+        prefetch.at(k);
         const __m512i lo = _mm512_and_si512(packed, mask);
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
         __m128i halves = _mm_cvtsi32_si128(rows[0][k].d);
