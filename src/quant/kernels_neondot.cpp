@@ -1,14 +1,15 @@
-// AArch64 dot products with the dot-product extension (armv8.2-a+dotprod, FEAT_DotProd) for
-// Q4_0 and Q8_0 against Q8_0 (installed by quant/dispatch.cpp at level neondot). SDOT adds
-// four int8 x int8 products to each s32 lane with no intermediate rounding or saturation,
-// so the integer block sums are exact for any int8 inputs. Each kernel computes what the
-// generic kernel of the same name in quant_legacy.cpp computes; tests/unit/simd_kernels_test
-// and tools/simd_selfcheck.cpp compare the two.
+// AArch64 dot products with the dot-product extension (armv8.2-a+dotprod, FEAT_DotProd)
+// (installed by quant/dispatch.cpp at level neondot): Q4_0, Q8_0 against Q8_0, and Q4_K,
+// Q5_K, Q6_K against Q8_K. SDOT adds four int8 x int8 products to each s32 lane with no
+// intermediate rounding or saturation, so the integer block sums are exact for any int8
+// inputs. Each kernel computes what the generic kernel of its type in quant_*.cpp computes;
+// tests/unit/simd_kernels_test and tools/simd_selfcheck.cpp compare the two.
 //
 // See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
 // namespace.
 #include <arm_neon.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "quant/blocks.h"
@@ -25,6 +26,19 @@ inline float half(uint16_t h) {
 inline int32x4_t dot32(int8x16_t x0, int8x16_t x1, int8x16_t y0, int8x16_t y1) {
     return vdotq_s32(vdotq_s32(vdupq_n_s32(0), x0, y0), x1, y1);
 }
+
+inline int32x4_t dot16(int8x16_t x, int8x16_t y) { return vdotq_s32(vdupq_n_s32(0), x, y); }
+
+inline int8x16_t s8(uint8x16_t v) { return vreinterpretq_s8_u8(v); }
+
+// bsums of a Q8_K block as 16 s16 lanes (lo: sub-blocks 0..7, hi: 8..15). The field is
+// read through a byte pointer: taking its int16_t address would be an unaligned pointer.
+inline int16x8x2_t load_bsums(const BlockQ8_K& y) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&y) + offsetof(BlockQ8_K, bsums);
+    return {{vreinterpretq_s16_u8(vld1q_u8(p)), vreinterpretq_s16_u8(vld1q_u8(p + 16))}};
+}
+
+// ---- legacy 32-element blocks --------------------------------------------------------
 
 float dot_q4_0_q8_0(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const BlockQ4_0*>(vx);
@@ -58,12 +72,140 @@ float dot_q8_0_q8_0(int64_t n, const void* vx, const void* vy) {
     return vaddvq_f32(vaddq_f32(acc0, acc1));
 }
 
+// ---- K-quants (super-blocks of 256, activations Q8_K) ---------------------------------
+
+// The 8 scales and 8 mins of a Q4_K/Q5_K block (layout in quant_kquants.cpp).
+inline void scales_mins_k4(const uint8_t* s, int32_t* sc, int16_t* mn) {
+    for (int i = 0; i < 4; ++i) {
+        sc[i] = s[i] & 63;
+        mn[i] = static_cast<int16_t>(s[i + 4] & 63);
+        sc[i + 4] = (s[i + 8] & 0x0f) | ((s[i] >> 6) << 4);
+        mn[i + 4] = static_cast<int16_t>((s[i + 8] >> 4) | ((s[i + 4] >> 6) << 4));
+    }
+}
+
+// d_y * (d_x * isum - dmin_x * sum_i mn_i (bsum_2i + bsum_2i+1)) for Q4_K/Q5_K. The pair
+// sums of bsums fit s16 (at most 32 * 127).
+template <typename Block>
+inline float finish_k4(const Block& xb, const BlockQ8_K& yb, int32_t isum, const int16_t* mn) {
+    const int16x8x2_t bs = load_bsums(yb);
+    const int16x8_t pairs = vpaddq_s16(bs.val[0], bs.val[1]);
+    const int16x8_t m = vld1q_s16(mn);
+    const int32x4_t t = vmlal_high_s16(vmull_s16(vget_low_s16(m), vget_low_s16(pairs)), m, pairs);
+    const float dall = yb.d * half(xb.d);
+    const float dmin = yb.d * half(xb.dmin);
+    return dall * static_cast<float>(isum) - dmin * static_cast<float>(vaddvq_s32(t));
+}
+
+// Element 64c + l (l < 32) is the low nibble of qs[32c + l] (sub-block 2c), 64c + 32 + l
+// the high nibble (sub-block 2c + 1).
+float dot_q4_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ4_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        int32_t sc[8];
+        int16_t mn[8];
+        scales_mins_k4(x[b].scales, sc, mn);
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int c = 0; c < 4; ++c) {
+            const uint8x16_t q0 = vld1q_u8(x[b].qs + 32 * c);
+            const uint8x16_t q1 = vld1q_u8(x[b].qs + 32 * c + 16);
+            const int8_t* yq = y[b].qs + 64 * c;
+            const int32x4_t lo = dot32(s8(vandq_u8(q0, mask)), s8(vandq_u8(q1, mask)),
+                                       vld1q_s8(yq), vld1q_s8(yq + 16));
+            const int32x4_t hi = dot32(s8(vshrq_n_u8(q0, 4)), s8(vshrq_n_u8(q1, 4)),
+                                       vld1q_s8(yq + 32), vld1q_s8(yq + 48));
+            acc = vmlaq_n_s32(acc, lo, sc[2 * c]);
+            acc = vmlaq_n_s32(acc, hi, sc[2 * c + 1]);
+        }
+        sum += finish_k4(x[b], y[b], vaddvq_s32(acc), mn);
+    }
+    return sum;
+}
+
+// As Q4_K; bit 4 of element 32i + l is bit i of qh[l], so the chunk c takes bits 2c and
+// 2c + 1 (qh is shifted down by 2 per chunk).
+float dot_q5_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ5_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const uint8x16_t bit4 = vdupq_n_u8(0x10);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        int32_t sc[8];
+        int16_t mn[8];
+        scales_mins_k4(x[b].scales, sc, mn);
+        uint8x16_t h0 = vld1q_u8(x[b].qh), h1 = vld1q_u8(x[b].qh + 16);
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int c = 0; c < 4; ++c) {
+            const uint8x16_t q0 = vld1q_u8(x[b].qs + 32 * c);
+            const uint8x16_t q1 = vld1q_u8(x[b].qs + 32 * c + 16);
+            const int8_t* yq = y[b].qs + 64 * c;
+            const uint8x16_t l0 = vorrq_u8(vandq_u8(q0, mask), vandq_u8(vshlq_n_u8(h0, 4), bit4));
+            const uint8x16_t l1 = vorrq_u8(vandq_u8(q1, mask), vandq_u8(vshlq_n_u8(h1, 4), bit4));
+            const uint8x16_t u0 = vorrq_u8(vshrq_n_u8(q0, 4), vandq_u8(vshlq_n_u8(h0, 3), bit4));
+            const uint8x16_t u1 = vorrq_u8(vshrq_n_u8(q1, 4), vandq_u8(vshlq_n_u8(h1, 3), bit4));
+            const int32x4_t lo = dot32(s8(l0), s8(l1), vld1q_s8(yq), vld1q_s8(yq + 16));
+            const int32x4_t hi = dot32(s8(u0), s8(u1), vld1q_s8(yq + 32), vld1q_s8(yq + 48));
+            acc = vmlaq_n_s32(acc, lo, sc[2 * c]);
+            acc = vmlaq_n_s32(acc, hi, sc[2 * c + 1]);
+            h0 = vshrq_n_u8(h0, 2);
+            h1 = vshrq_n_u8(h1, 2);
+        }
+        sum += finish_k4(x[b], y[b], vaddvq_s32(acc), mn);
+    }
+    return sum;
+}
+
+// Q6_K: in half h, the 32 elements 128h + 32j + l take their low 4 bits from ql[64h + l]
+// (j = 0), ql[64h + 32 + l] (j = 1) or the high nibbles of those (j = 2, 3), and bits 4..5
+// from bits 2j..2j+1 of qh[32h + l]. Each 16-byte register is then one sub-block of 16.
+float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ6_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const uint8x16_t mask4 = vdupq_n_u8(0x0f);
+    const uint8x16_t mask2 = vdupq_n_u8(0x30);
+    const int8x16_t offset = vdupq_n_s8(32);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const int8_t* s = x[b].scales;
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* ql = x[b].ql + 64 * h;
+            const uint8_t* qh = x[b].qh + 32 * h;
+            const int8_t* yq = y[b].qs + 128 * h;
+            for (int half16 = 0; half16 < 2; ++half16) {  // l in 0..15, then 16..31
+                const uint8x16_t a = vld1q_u8(ql + 16 * half16);
+                const uint8x16_t c = vld1q_u8(ql + 32 + 16 * half16);
+                const uint8x16_t hb = vld1q_u8(qh + 16 * half16);
+                const uint8x16_t q[4] = {
+                    vorrq_u8(vandq_u8(a, mask4), vandq_u8(vshlq_n_u8(hb, 4), mask2)),
+                    vorrq_u8(vandq_u8(c, mask4), vandq_u8(vshlq_n_u8(hb, 2), mask2)),
+                    vorrq_u8(vshrq_n_u8(a, 4), vandq_u8(hb, mask2)),
+                    vorrq_u8(vshrq_n_u8(c, 4), vandq_u8(vshrq_n_u8(hb, 2), mask2))};
+                for (int j = 0; j < 4; ++j) {
+                    const int8x16_t w = vsubq_s8(s8(q[j]), offset);
+                    const int32x4_t p = dot16(w, vld1q_s8(yq + 32 * j + 16 * half16));
+                    acc = vmlaq_n_s32(acc, p, s[8 * h + 2 * j + half16]);
+                }
+            }
+        }
+        sum += y[b].d * half(x[b].d) * static_cast<float>(vaddvq_s32(acc));
+    }
+    return sum;
+}
+
 }  // namespace
 
 VecDotFn vec_dot_neondot(TensorType type) {
     switch (type) {
         case TensorType::kQ4_0: return dot_q4_0_q8_0;
         case TensorType::kQ8_0: return dot_q8_0_q8_0;
+        case TensorType::kQ4_K: return dot_q4_k_q8_k;
+        case TensorType::kQ5_K: return dot_q5_k_q8_k;
+        case TensorType::kQ6_K: return dot_q6_k_q8_k;
         default: return nullptr;
     }
 }
