@@ -1,13 +1,15 @@
 // AArch64 Advanced SIMD (armv8-a, no dot-product extension) dot products (installed by
 // quant/dispatch.cpp at level neon and, for types without a neondot kernel, at neondot):
-// Q4_0, Q8_0 against Q8_0, and Q4_K, Q5_K, Q6_K against Q8_K. Each computes what the
-// generic kernel of its type in quant_*.cpp computes; tests/unit/simd_kernels_test.cpp and
+// F32, F16, BF16; Q4_0, Q5_0, Q8_0, IQ4_NL against Q8_0; Q4_1, Q5_1 against Q8_1; Q2_K,
+// Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS against Q8_K. Each computes what the generic kernel of its
+// type in quant_*.cpp computes, up to float rounding; tests/unit/simd_kernels_test.cpp and
 // tools/simd_selfcheck.cpp compare the two.
 //
 // Products of int8 pairs are widened to s16 (SMULL/SMLAL: two products per s16 lane, at most
 // 2 * 127 * 127 = 32258 for quants in -127..127, which every Q8 quantizer produces), then
 // pairwise added into s32 (SADALP). Blocks are scaled by d_x * d_y in float lanes; K-quant
-// sub-block scales multiply the s32 lanes, so each super-block's integer sum is exact.
+// and IQ4_XS sub-block scales multiply the s32 lanes, so each super-block's integer sum is
+// exact. The float types accumulate in float lanes (the generic kernels use double).
 //
 // See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
 // namespace.
@@ -75,6 +77,87 @@ float dot_q8_0_q8_0(int64_t n, const void* vx, const void* vy) {
     for (int64_t b = 0; b < n / kQK; ++b) {
         const int32x4_t p = dot32(vld1q_s8(x[b].qs), vld1q_s8(x[b].qs + 16), vld1q_s8(y[b].qs),
                                   vld1q_s8(y[b].qs + 16));
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(half(x[b].d) * half(y[b].d)));
+    }
+    return vaddvq_f32(acc);
+}
+
+// Q4_1 . Q8_1 = sum_b d_x d_y sum_j q_x q_y + m_x s_y, with q_x in 0..15.
+float dot_q4_1_q8_1(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ4_1*>(vx);
+    const auto* y = static_cast<const BlockQ8_1*>(vy);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float offsets = 0.0f;
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        const uint8x16_t q = vld1q_u8(x[b].qs);
+        const int32x4_t p = dot32(s8(vandq_u8(q, mask)), s8(vshrq_n_u8(q, 4)), vld1q_s8(y[b].qs),
+                                  vld1q_s8(y[b].qs + 16));
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(half(x[b].d) * half(y[b].d)));
+        offsets += half(x[b].m) * half(y[b].s);
+    }
+    return vaddvq_f32(acc) + offsets;
+}
+
+// Bit 4 of the 32 elements of a Q5 block as bytes 0x10 or 0: element j tests bit j % 8 of
+// qh[j / 8], so each qh byte is spread over 8 lanes and tested against 1, 2, 4, ... 128.
+inline void q5_high_bits(const uint8_t* qh, uint8x16_t* lo, uint8x16_t* hi) {
+    const uint8x16_t bit = vreinterpretq_u8_u64(vdupq_n_u64(0x8040201008040201ull));
+    const uint8x16_t b01 = vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1]));
+    const uint8x16_t b23 = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
+    *lo = vandq_u8(vtstq_u8(b01, bit), vdupq_n_u8(0x10));
+    *hi = vandq_u8(vtstq_u8(b23, bit), vdupq_n_u8(0x10));
+}
+
+float dot_q5_0_q8_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ5_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    const int8x16_t sixteen = vdupq_n_s8(16);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        uint8x16_t h0, h1;
+        q5_high_bits(x[b].qh, &h0, &h1);
+        const uint8x16_t q = vld1q_u8(x[b].qs);
+        const int8x16_t lo = vsubq_s8(s8(vorrq_u8(vandq_u8(q, mask), h0)), sixteen);
+        const int8x16_t hi = vsubq_s8(s8(vorrq_u8(vshrq_n_u8(q, 4), h1)), sixteen);
+        const int32x4_t p = dot32(lo, hi, vld1q_s8(y[b].qs), vld1q_s8(y[b].qs + 16));
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(half(x[b].d) * half(y[b].d)));
+    }
+    return vaddvq_f32(acc);
+}
+
+float dot_q5_1_q8_1(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ5_1*>(vx);
+    const auto* y = static_cast<const BlockQ8_1*>(vy);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float offsets = 0.0f;
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        uint8x16_t h0, h1;
+        q5_high_bits(x[b].qh, &h0, &h1);
+        const uint8x16_t q = vld1q_u8(x[b].qs);
+        const int8x16_t lo = s8(vorrq_u8(vandq_u8(q, mask), h0));
+        const int8x16_t hi = s8(vorrq_u8(vshrq_n_u8(q, 4), h1));
+        const int32x4_t p = dot32(lo, hi, vld1q_s8(y[b].qs), vld1q_s8(y[b].qs + 16));
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(half(x[b].d) * half(y[b].d)));
+        offsets += half(x[b].m) * half(y[b].s);
+    }
+    return vaddvq_f32(acc) + offsets;
+}
+
+// IQ4_NL: each nibble indexes the 16 int8 levels (one TBL per 16 elements).
+float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ4_NL*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int8x16_t table = vld1q_s8(kIQ4NLValues);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        const uint8x16_t q = vld1q_u8(x[b].qs);
+        const int8x16_t lo = vqtbl1q_s8(table, vandq_u8(q, mask));
+        const int8x16_t hi = vqtbl1q_s8(table, vshrq_n_u8(q, 4));
+        const int32x4_t p = dot32(lo, hi, vld1q_s8(y[b].qs), vld1q_s8(y[b].qs + 16));
         acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(half(x[b].d) * half(y[b].d)));
     }
     return vaddvq_f32(acc);
@@ -205,15 +288,236 @@ float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
     return sum;
 }
 
+
+// Q2_K: element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l], so each 16 bytes of qs
+// hold one sub-block of 16 per j (shifted down by 2 per j). scales[i]: low nibble scale,
+// high nibble min.
+float dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ2_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const uint8x16_t mask2 = vdupq_n_u8(3);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const uint8_t* sc = x[b].scales;
+        const uint8x16_t mins = vshrq_n_u8(vld1q_u8(sc), 4);
+        const int16x8_t m0 = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(mins)));
+        const int16x8_t m1 = vreinterpretq_s16_u16(vmovl_high_u8(mins));
+        const int16x8x2_t bs = load_bsums(y[b]);
+        int32x4_t t = vmull_s16(vget_low_s16(m0), vget_low_s16(bs.val[0]));
+        t = vmlal_high_s16(t, m0, bs.val[0]);
+        t = vmlal_s16(t, vget_low_s16(m1), vget_low_s16(bs.val[1]));
+        t = vmlal_high_s16(t, m1, bs.val[1]);
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int h = 0; h < 2; ++h) {
+            for (int half16 = 0; half16 < 2; ++half16) {  // l in 0..15, then 16..31
+                uint8x16_t q = vld1q_u8(x[b].qs + 32 * h + 16 * half16);
+                for (int j = 0; j < 4; ++j) {
+                    const int8x16_t w = s8(vandq_u8(q, mask2));
+                    const int8_t* yq = y[b].qs + 128 * h + 32 * j + 16 * half16;
+                    const int32x4_t p = dot16(w, vld1q_s8(yq));
+                    acc = vmlaq_n_s32(acc, p, sc[8 * h + 2 * j + half16] & 0x0f);
+                    q = vshrq_n_u8(q, 2);
+                }
+            }
+        }
+        const float dall = y[b].d * half(x[b].d);
+        const float dmin = y[b].d * half(x[b].dmin);
+        sum += dall * static_cast<float>(vaddvq_s32(acc)) -
+               dmin * static_cast<float>(vaddvq_s32(t));
+    }
+    return sum;
+}
+
+// The 16 scales of a Q3_K block minus their offset 32 (layout in blocks.h).
+inline void scales_q3_k(const uint8_t* s, int32_t* sc) {
+    for (int i = 0; i < 16; ++i) {
+        const int low = (s[i % 8] >> (4 * (i / 8))) & 0x0f;
+        const int high = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+        sc[i] = (low | (high << 4)) - 32;
+    }
+}
+
+// Q3_K: 2 low bits placed as in Q2_K; the high bit of element 32k + l is bit k of
+// hmask[l] (k = 4h + j). (low | high << 2) - 4 is the quant: low when the bit is set,
+// low - 4 when not.
+float dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ3_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const uint8x16_t mask2 = vdupq_n_u8(3);
+    const uint8x16_t four = vdupq_n_u8(4);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        int32_t sc[16];
+        scales_q3_k(x[b].scales, sc);
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int half16 = 0; half16 < 2; ++half16) {  // l in 0..15, then 16..31
+            uint8x16_t hm = vld1q_u8(x[b].hmask + 16 * half16);
+            for (int h = 0; h < 2; ++h) {
+                uint8x16_t q = vld1q_u8(x[b].qs + 32 * h + 16 * half16);
+                for (int j = 0; j < 4; ++j) {
+                    const uint8x16_t u =
+                        vorrq_u8(vandq_u8(q, mask2), vandq_u8(vshlq_n_u8(hm, 2), four));
+                    const int8x16_t w = vsubq_s8(s8(u), s8(four));
+                    const int8_t* yq = y[b].qs + 128 * h + 32 * j + 16 * half16;
+                    const int32x4_t p = dot16(w, vld1q_s8(yq));
+                    acc = vmlaq_n_s32(acc, p, sc[8 * h + 2 * j + half16]);
+                    q = vshrq_n_u8(q, 2);
+                    hm = vshrq_n_u8(hm, 1);
+                }
+            }
+        }
+        sum += y[b].d * half(x[b].d) * static_cast<float>(vaddvq_s32(acc));
+    }
+    return sum;
+}
+
+// ---- IQ4_XS (super-blocks of 256, activations Q8_K) -----------------------------------
+
+// Sub-block i of 32 uses qs[16i .. 16i + 15]: low nibbles are its elements 0..15, high
+// nibbles 16..31; its 6-bit scale (minus 32) is split over scales_l and scales_h.
+float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ4_XS*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const int8x16_t table = vld1q_s8(kIQ4NLValues);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const uint32_t sh = x[b].scales_h;
+        int32x4_t acc = vdupq_n_s32(0);
+        for (int i = 0; i < 8; ++i) {
+            const int low = (x[b].scales_l[i / 2] >> (4 * (i % 2))) & 0x0f;
+            const int high = static_cast<int>((sh >> (2 * i)) & 3u);
+            const uint8x16_t q = vld1q_u8(x[b].qs + 16 * i);
+            const int8x16_t lo = vqtbl1q_s8(table, vandq_u8(q, mask));
+            const int8x16_t hi = vqtbl1q_s8(table, vshrq_n_u8(q, 4));
+            const int8_t* yq = y[b].qs + 32 * i;
+            const int32x4_t p = dot32(lo, hi, vld1q_s8(yq), vld1q_s8(yq + 16));
+            acc = vmlaq_n_s32(acc, p, (low | (high << 4)) - 32);
+        }
+        sum += half(x[b].d) * y[b].d * static_cast<float>(vaddvq_s32(acc));
+    }
+    return sum;
+}
+
+// ---- float types (here only: the dot-product extension has nothing for them) ----------
+
+// Rows may start at any byte, so every load goes through a byte pointer.
+inline float32x4_t load_f32x4(const uint8_t* p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
+
+inline uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+
+inline float load_f32(const uint8_t* p) {
+    float v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// 8 F16 elements as two float vectors (FCVTL is in the ARMv8.0 base).
+inline float32x4x2_t load_f16x8(const uint8_t* p) {
+    const float16x8_t h = vreinterpretq_f16_u8(vld1q_u8(p));
+    return {{vcvt_f32_f16(vget_low_f16(h)), vcvt_high_f32_f16(h)}};
+}
+
+// 8 BF16 elements: a bfloat16 is the upper half of a binary32.
+inline float32x4x2_t load_bf16x8(const uint8_t* p) {
+    const uint16x8_t h = vreinterpretq_u16_u8(vld1q_u8(p));
+    return {{vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16)),
+             vreinterpretq_f32_u32(vshll_high_n_u16(h, 16))}};
+}
+
+inline float bf16(uint16_t h) {
+    return vgetq_lane_f32(vreinterpretq_f32_u32(vdupq_n_u32(static_cast<uint32_t>(h) << 16)), 0);
+}
+
+// Four accumulators hide the FMA latency; the tail of fewer than 4 elements is scalar.
+float dot_f32(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const uint8_t*>(vx);
+    const auto* y = static_cast<const uint8_t*>(vy);
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int k = 0; k < 4; ++k) {
+            const int64_t off = 4 * (i + 4 * k);
+            acc[k] = vfmaq_f32(acc[k], load_f32x4(x + off), load_f32x4(y + off));
+        }
+    }
+    for (; i + 4 <= n; i += 4) {
+        acc[0] = vfmaq_f32(acc[0], load_f32x4(x + 4 * i), load_f32x4(y + 4 * i));
+    }
+    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+    for (; i < n; ++i) sum += load_f32(x + 4 * i) * load_f32(y + 4 * i);
+    return sum;
+}
+
+// F16 and BF16: 16 elements (two loads of 8 per row) per step, then 8, then scalar.
+float dot_f16(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const uint8_t*>(vx);
+    const auto* y = static_cast<const uint8_t*>(vy);
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const float32x4x2_t x0 = load_f16x8(x + 2 * i), x1 = load_f16x8(x + 2 * i + 16);
+        const float32x4x2_t y0 = load_f16x8(y + 2 * i), y1 = load_f16x8(y + 2 * i + 16);
+        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
+        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
+        acc[2] = vfmaq_f32(acc[2], x1.val[0], y1.val[0]);
+        acc[3] = vfmaq_f32(acc[3], x1.val[1], y1.val[1]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        const float32x4x2_t x0 = load_f16x8(x + 2 * i), y0 = load_f16x8(y + 2 * i);
+        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
+        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
+    }
+    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+    for (; i < n; ++i) sum += half(load_u16(x + 2 * i)) * half(load_u16(y + 2 * i));
+    return sum;
+}
+
+float dot_bf16(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const uint8_t*>(vx);
+    const auto* y = static_cast<const uint8_t*>(vy);
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const float32x4x2_t x0 = load_bf16x8(x + 2 * i), x1 = load_bf16x8(x + 2 * i + 16);
+        const float32x4x2_t y0 = load_bf16x8(y + 2 * i), y1 = load_bf16x8(y + 2 * i + 16);
+        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
+        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
+        acc[2] = vfmaq_f32(acc[2], x1.val[0], y1.val[0]);
+        acc[3] = vfmaq_f32(acc[3], x1.val[1], y1.val[1]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        const float32x4x2_t x0 = load_bf16x8(x + 2 * i), y0 = load_bf16x8(y + 2 * i);
+        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
+        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
+    }
+    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+    for (; i < n; ++i) sum += bf16(load_u16(x + 2 * i)) * bf16(load_u16(y + 2 * i));
+    return sum;
+}
+
 }  // namespace
 
 VecDotFn vec_dot_neon(TensorType type) {
     switch (type) {
+        case TensorType::kF32: return dot_f32;
+        case TensorType::kF16: return dot_f16;
+        case TensorType::kBF16: return dot_bf16;
         case TensorType::kQ4_0: return dot_q4_0_q8_0;
+        case TensorType::kQ4_1: return dot_q4_1_q8_1;
+        case TensorType::kQ5_0: return dot_q5_0_q8_0;
+        case TensorType::kQ5_1: return dot_q5_1_q8_1;
         case TensorType::kQ8_0: return dot_q8_0_q8_0;
+        case TensorType::kIQ4_NL: return dot_iq4_nl_q8_0;
+        case TensorType::kQ2_K: return dot_q2_k_q8_k;
+        case TensorType::kQ3_K: return dot_q3_k_q8_k;
         case TensorType::kQ4_K: return dot_q4_k_q8_k;
         case TensorType::kQ5_K: return dot_q5_k_q8_k;
         case TensorType::kQ6_K: return dot_q6_k_q8_k;
+        case TensorType::kIQ4_XS: return dot_iq4_xs_q8_k;
         default: return nullptr;
     }
 }
