@@ -161,17 +161,20 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
 // The low- and high-nibble products are added in 16 bits (at most 4 * 15 * 127 per lane)
 // and widened once.
 struct Q4_0FourRowsAvx2 {
+    static constexpr int kRows = 4;
+    static constexpr int32_t kOffset = 0;   // q4_0_lane_corrections takes care of it
+    static constexpr bool kLaneCorrections = true;
+
     template <int J>
-    static void four_rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
-                          const ColumnBlock* columns, const __m128i* corrections, float* y,
-                          int64_t y_stride) {
+    static void rows(const Matrix& w, int64_t r, const uint8_t* next, const GemvColumns& columns,
+                     float* y, int64_t y_stride) {
         const int64_t n_blocks = w.n_cols / kQK;
-        const BlockQ4_0* rows[4];
-        for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
+        const BlockQ4_0* wr[4];
+        for (int i = 0; i < 4; ++i) wr[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
         const BlockQ8_0* x[J];
         __m256 acc[J][2];
         for (int j = 0; j < J; ++j) {
-            x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(j) * xq_row_bytes);
+            x[j] = columns.row(j);
             acc[j][0] = acc[j][1] = _mm256_setzero_ps();
         }
         const __m256i mask = _mm256_set1_epi8(0x0f);
@@ -182,8 +185,8 @@ struct Q4_0FourRowsAvx2 {
             __m256i lo[2], hi[2];
             __m256 dw[2];
             for (int h = 0; h < 2; ++h) {
-                const BlockQ4_0& a = rows[2 * h][k];
-                const BlockQ4_0& b = rows[2 * h + 1][k];
+                const BlockQ4_0& a = wr[2 * h][k];
+                const BlockQ4_0& b = wr[2 * h + 1][k];
                 const __m256i packed = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)),
                                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.qs)));
                 lo[h] = _mm256_and_si256(packed, mask);
@@ -194,8 +197,8 @@ struct Q4_0FourRowsAvx2 {
                 const __m128i* xs = reinterpret_cast<const __m128i*>(x[j][k].qs);
                 const __m256i ylo = _mm256_broadcastsi128_si256(_mm_loadu_si128(xs));
                 const __m256i yhi = _mm256_broadcastsi128_si256(_mm_loadu_si128(xs + 1));
-                const __m256i corr = _mm256_broadcastsi128_si256(corrections[j * n_blocks + k]);
-                const __m256 dy = _mm256_set1_ps(columns[j * n_blocks + k].d);
+                const __m256i corr = _mm256_broadcastsi128_si256(columns.lane_corrections[j * n_blocks + k]);
+                const __m256 dy = _mm256_set1_ps(columns.blocks[j * n_blocks + k].d);
                 for (int h = 0; h < 2; ++h) {
                     const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], ylo),
                                                            _mm256_maddubs_epi16(hi[h], yhi));
@@ -218,8 +221,8 @@ struct Q4_0FourRowsAvx2 {
 
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
-    if (w.type == TensorType::kQ4_0 && n_batch <= kQ4GemvColumnsMax) {
-        return q4_0_gemv<Q4_0FourRowsAvx2>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    if (w.type == TensorType::kQ4_0 && n_batch <= kGemvColumnsMax) {
+        return gemv<Q4_0FourRowsAvx2>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     if (n_batch >= kMinBatch) {
         if (w.type == TensorType::kQ4_0) return gemm<Q4_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);

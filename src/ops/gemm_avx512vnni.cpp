@@ -80,6 +80,12 @@ inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k
     }
 }
 
+inline float sum_lanes(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
 inline __m512i broadcast4(const int8_t* p) {
     int32_t v;
     std::memcpy(&v, p, sizeof v);
@@ -178,42 +184,46 @@ void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
 // to all four lanes. Each row's dot product is then spread over its four 32-bit lanes
 // until the end, and so is the offset correction (q4_0_lane_corrections).
 struct Q4_0FourRowsVnni {
+static constexpr int kRows = 4;
+static constexpr int32_t kOffset = 0;   // q4_0_lane_corrections takes care of it
+static constexpr bool kLaneCorrections = true;
+
 template <int J>
-static void four_rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
-                    const ColumnBlock* columns, const __m128i* corrections, float* y, int64_t y_stride) {
+static void rows(const Matrix& w, int64_t r, const uint8_t* next, const GemvColumns& columns,
+                 float* y, int64_t y_stride) {
     const int64_t n_blocks = w.n_cols / kQK;
-    const BlockQ4_0* rows[4];
-    for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
+    const BlockQ4_0* wr[4];
+    for (int i = 0; i < 4; ++i) wr[i] = reinterpret_cast<const BlockQ4_0*>(w.row(r + i));
     const NextGroupPrefetch prefetch(next, 4 * sizeof(BlockQ4_0));
     const BlockQ8_0* x[J];
     __m512 acc[J];
     for (int j = 0; j < J; ++j) {
-        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(j) * xq_row_bytes);
+        x[j] = columns.row(j);
         acc[j] = _mm512_setzero_ps();
     }
     const __m512i mask = _mm512_set1_epi8(0x0f);
     // Halves h0..h3 of the four rows' scales -> each repeated over its row's four lanes.
     const __m256i spread = _mm256_setr_epi16(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     for (int64_t k = 0; k < n_blocks; ++k) {
-        __m512i packed = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0][k].qs)));
-        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1][k].qs)), 1);
-        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2][k].qs)), 2);
-        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3][k].qs)), 3);
+        __m512i packed = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[0][k].qs)));
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[1][k].qs)), 1);
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[2][k].qs)), 2);
+        packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[3][k].qs)), 3);
         prefetch.at(k);
         const __m512i lo = _mm512_and_si512(packed, mask);
         const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
-        __m128i halves = _mm_cvtsi32_si128(rows[0][k].d);
-        halves = _mm_insert_epi16(halves, rows[1][k].d, 1);
-        halves = _mm_insert_epi16(halves, rows[2][k].d, 2);
-        halves = _mm_insert_epi16(halves, rows[3][k].d, 3);
+        __m128i halves = _mm_cvtsi32_si128(wr[0][k].d);
+        halves = _mm_insert_epi16(halves, wr[1][k].d, 1);
+        halves = _mm_insert_epi16(halves, wr[2][k].d, 2);
+        halves = _mm_insert_epi16(halves, wr[3][k].d, 3);
         const __m512 dw = _mm512_cvtph_ps(_mm256_permutexvar_epi16(spread, _mm256_castsi128_si256(halves)));
         for (int j = 0; j < J; ++j) {
             const __m128i* xs = reinterpret_cast<const __m128i*>(x[j][k].qs);
-            __m512i sum = _mm512_broadcast_i32x4(corrections[j * n_blocks + k]);
+            __m512i sum = _mm512_broadcast_i32x4(columns.lane_corrections[j * n_blocks + k]);
             sum = _mm512_dpbusd_epi32(sum, lo, _mm512_broadcast_i32x4(_mm_loadu_si128(xs)));
             sum = _mm512_dpbusd_epi32(sum, hi, _mm512_broadcast_i32x4(_mm_loadu_si128(xs + 1)));
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
-                                     _mm512_mul_ps(dw, _mm512_set1_ps(columns[j * n_blocks + k].d)), acc[j]);
+                                     _mm512_mul_ps(dw, _mm512_set1_ps(columns.blocks[j * n_blocks + k].d)), acc[j]);
         }
     }
     for (int j = 0; j < J; ++j) {
@@ -226,10 +236,59 @@ static void four_rows(const Matrix& w, int64_t r, const uint8_t* next, const uin
 }
 };
 
+// Token generation on Q8_0 (one to three activation rows): two weight rows per 512-bit
+// register, one 256-bit half each, made unsigned by + 128 as in the panels. Each row's dot
+// product is spread over the eight 32-bit lanes of its half; the offset correction
+// -128 * sum(x) of a block starts in the first lane of each half. Two rows, not four: the
+// next group, prefetched while this one is read, is then about 4 KiB ahead, which measured
+// 12% faster than four rows (8.5 KiB ahead).
+struct Q8_0TwoRowsVnni {
+static constexpr int kRows = 2;
+static constexpr int32_t kOffset = 128;
+static constexpr bool kLaneCorrections = false;
+
+template <int J>
+static void rows(const Matrix& w, int64_t r, const uint8_t* next, const GemvColumns& columns,
+                 float* y, int64_t y_stride) {
+    const int64_t n_blocks = w.n_cols / kQK;
+    const auto* row0 = reinterpret_cast<const BlockQ8_0*>(w.row(r));
+    const auto* row1 = reinterpret_cast<const BlockQ8_0*>(w.row(r + 1));
+    const NextGroupPrefetch prefetch(next, 2 * sizeof(BlockQ8_0));
+    const BlockQ8_0* x[J];
+    __m512 acc[J];
+    for (int j = 0; j < J; ++j) {
+        x[j] = columns.row(j);
+        acc[j] = _mm512_setzero_ps();
+    }
+    const __m512i flip = _mm512_set1_epi8(char(0x80));
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        prefetch.at(k);
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row0[k].qs));
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row1[k].qs));
+        const __m512i wq = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1), flip);
+        const __m512 dw = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(row0[k].d)),
+                                             _mm256_set1_ps(_cvtsh_ss(row1[k].d)), 1);
+        for (int j = 0; j < J; ++j) {
+            const __m512i xs = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[j][k].qs)));
+            const ColumnBlock& c = columns.blocks[j * n_blocks + k];
+            const __m512i sum = _mm512_dpbusd_epi32(_mm512_maskz_set1_epi32(0x0101, c.neg_offset_sum), wq, xs);
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(c.d)), acc[j]);
+        }
+    }
+    for (int j = 0; j < J; ++j) {
+        y[j * y_stride + r] = sum_lanes(_mm512_castps512_ps256(acc[j]));
+        y[j * y_stride + r + 1] = sum_lanes(_mm512_extractf32x8_ps(acc[j], 1));
+    }
+}
+};
+
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
-    if (w.type == TensorType::kQ4_0 && n_batch <= kQ4GemvColumnsMax) {
-        return q4_0_gemv<Q4_0FourRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    if (w.type == TensorType::kQ4_0 && n_batch <= kGemvColumnsMax) {
+        return gemv<Q4_0FourRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
+    if (w.type == TensorType::kQ8_0 && n_batch <= kGemvColumnsMax) {
+        return gemv<Q8_0TwoRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     if (w.type == TensorType::kQ4_0) return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
     if (w.type == TensorType::kQ8_0) return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);

@@ -144,29 +144,43 @@ inline void q4_0_lane_corrections(const uint8_t* xq, size_t xq_row_bytes, int64_
     }
 }
 
-// Token generation on Q4_0: rows four at a time against one to kQ4GemvColumnsMax activation
-// rows, through Kernel::four_rows<J>(w, r, next, xq, xq_row_bytes, columns, corrections, y,
-// y_stride), `next` being the group of four rows after (NextGroupPrefetch); leftover rows
-// go to the generic tile.
-constexpr int kQ4GemvColumnsMax = 3;
+// Token generation: one to kGemvColumnsMax activation rows, too few to pay for packing
+// panels. Kernel::kRows weight rows at a time go through Kernel::rows<J>(w, r, next,
+// columns, y, y_stride), `next` being the group of rows after (NextGroupPrefetch); leftover
+// rows go to the generic tile. Kernel::kOffset is the weight offset for describe_columns,
+// and Kernel::kLaneCorrections asks for q4_0_lane_corrections.
+constexpr int kGemvColumnsMax = 3;
+
+// What a gemv kernel knows of the activation rows, worked out once per call.
+struct GemvColumns {
+    const uint8_t* xq;
+    size_t xq_row_bytes;
+    const ColumnBlock* blocks;          // [j * n_blocks + k]
+    const __m128i* lane_corrections;    // the same, when Kernel::kLaneCorrections
+
+    const BlockQ8_0* row(int j) const { return reinterpret_cast<const BlockQ8_0*>(xq + size_t(j) * xq_row_bytes); }
+};
 
 template <typename Kernel>
-void q4_0_gemv(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
-               int64_t n_batch, float* y, int64_t y_stride) {
+void gemv(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
+          int64_t n_batch, float* y, int64_t y_stride) {
     const int64_t n_blocks = w.n_cols / kQK;
     const size_t n = size_t(n_batch * n_blocks);
-    uint8_t* scratch = matmul_scratch(n * (sizeof(__m128i) + sizeof(ColumnBlock)));
+    const size_t correction_bytes = Kernel::kLaneCorrections ? n * sizeof(__m128i) : 0;
+    uint8_t* scratch = matmul_scratch(correction_bytes + n * sizeof(ColumnBlock));
     auto* corrections = reinterpret_cast<__m128i*>(scratch);
-    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + n * sizeof(__m128i));
-    q4_0_lane_corrections(xq, xq_row_bytes, n_batch, n_blocks, corrections);
-    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, 0, columns);
-    const int64_t r_end = r0 + (r1 - r0) / 4 * 4;
-    for (int64_t r = r0; r < r_end; r += 4) {
-        const uint8_t* next = next_group(w, r, 4, r1);
+    auto* blocks = reinterpret_cast<ColumnBlock*>(scratch + correction_bytes);
+    if (Kernel::kLaneCorrections) q4_0_lane_corrections(xq, xq_row_bytes, n_batch, n_blocks, corrections);
+    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, Kernel::kOffset, blocks);
+    const GemvColumns columns{xq, xq_row_bytes, blocks, corrections};
+    constexpr int R = Kernel::kRows;
+    const int64_t r_end = r0 + (r1 - r0) / R * R;
+    for (int64_t r = r0; r < r_end; r += R) {
+        const uint8_t* next = next_group(w, r, R, r1);
         switch (n_batch) {
-            case 1: Kernel::template four_rows<1>(w, r, next, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
-            case 2: Kernel::template four_rows<2>(w, r, next, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
-            default: Kernel::template four_rows<3>(w, r, next, xq, xq_row_bytes, columns, corrections, y, y_stride); break;
+            case 1: Kernel::template rows<1>(w, r, next, columns, y, y_stride); break;
+            case 2: Kernel::template rows<2>(w, r, next, columns, y, y_stride); break;
+            default: Kernel::template rows<3>(w, r, next, columns, y, y_stride); break;
         }
     }
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
