@@ -47,10 +47,15 @@ inline __m256i load256(const void* p) {
 
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
-// 8 s32 sums of products of 32 int8 pairs, x and y signed (see the header for the range).
+// 16 s16 sums of adjacent products of 32 int8 pairs, x and y signed (see the header for
+// the range).
+inline __m256i pairs_s8(__m256i x, __m256i y) {
+    return _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+// 8 s32 sums of products of 32 int8 pairs, x and y signed.
 inline __m256i dot_s8(__m256i x, __m256i y) {
-    const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+    return _mm256_madd_epi16(pairs_s8(x, y), _mm256_set1_epi16(1));
 }
 
 // 8 s32 sums of products, x unsigned (0..255 but small enough not to saturate), y signed.
@@ -198,6 +203,142 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
 }
 
 // ---- K-quants (super-blocks of 256, activations Q8_K) ---------------------------------
+
+// The K-quant kernels below work on 32 weights at a time whose low 128-bit lane belongs to
+// one sub-block and high lane to the next ("pair" p: sub-blocks 2p and 2p+1). Their scales
+// are kept as s16 in one register, evens in the low lane and odds in the high lane, so the
+// scale vector of pair p is one in-lane VPSHUFB that broadcasts word p of each lane.
+
+// The pair table of 16 int8 sub-block scales in element order.
+inline __m256i pair_table16(__m128i s8) {
+    const __m128i evens_odds = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, evens_odds));
+}
+
+// Sub-block scales 2p (low lane) and 2p+1 (high lane) as 16 s16 lanes each.
+inline __m256i pair_scale(__m256i table, int p) {
+    return _mm256_shuffle_epi8(table, _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * p)));
+}
+
+// Q2_K: q in 0..3 dotted unsigned; per sub-block scales (low nibbles) weight the s16 pair
+// sums, the mins (high nibbles) weight Q8_K's 16-element sums. Integer lanes stay far below
+// 2^24 (|sum| <= 16 * 3 * 127 * 15 per sub-block), so the float conversion is exact.
+float dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ2_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m256i mask2 = _mm256_set1_epi8(0x03);
+    const __m128i mask4 = _mm_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const __m128i packed = load128(x[b].scales);
+        const __m256i scales = pair_table16(_mm_and_si128(packed, mask4));
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), mask4));
+        const __m256i summs = _mm256_madd_epi16(mins, load256(y[b].bsums));
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const __m256i qs = load256(x[b].qs + 32 * h);
+            for (int j = 0; j < 4; ++j) {  // elements 128h + 32j .. +31: pair 4h + j
+                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), mask2);
+                const __m256i p = _mm256_maddubs_epi16(q, load256(y[b].qs + 128 * h + 32 * j));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, pair_scale(scales, 4 * h + j)));
+            }
+        }
+        const float dall = y[b].d * half(x[b].d);
+        const float dmin = y[b].d * half(x[b].dmin);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(isum), acc);
+        acc = _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), acc);
+    }
+    return hsum_ps(acc);
+}
+
+// The 16 6-bit scales of a Q3_K block minus 32, as int8 in element order (layout in
+// quant/blocks.h). Each u32 lane g of the high-bit word is shifted right by 2g so that byte
+// 4g + r holds bits 2g..2g+1 of byte r, i.e. the high bits of scale 4g + r.
+inline __m128i q3_k_scales(const uint8_t* s) {
+    const __m128i mask4 = _mm_set1_epi8(0x0f);
+    const __m128i lo8 = _mm_loadl_epi64(static_cast<const __m128i*>(static_cast<const void*>(s)));
+    const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(lo8, mask4),
+                                           _mm_and_si128(_mm_srli_epi16(lo8, 4), mask4));
+    uint32_t hbits;
+    __builtin_memcpy(&hbits, s + 8, sizeof hbits);
+    const __m128i high = _mm_and_si128(
+        _mm_srlv_epi32(_mm_set1_epi32(static_cast<int32_t>(hbits)), _mm_setr_epi32(0, 2, 4, 6)),
+        _mm_set1_epi8(0x03));
+    return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
+}
+
+// Q3_K: q' = low 2 bits + 4 * hbit in 0..7 is dotted unsigned; q = q' - 4, and the -4 is
+// applied through bsums as for Q6_K's -32. The hmask bit of element 128h + 32j + l is bit
+// 4h + j of hmask[l]; it is brought to bit 2 (in-byte shifts only) and OR-ed in.
+float dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ3_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m256i mask2 = _mm256_set1_epi8(0x03);
+    const __m256i four = _mm256_set1_epi8(0x04);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const __m128i s8 = q3_k_scales(x[b].scales);
+        const __m256i scales = pair_table16(s8);
+        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), load256(y[b].bsums));
+        const __m256i hm = load256(x[b].hmask);
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const __m256i qs = load256(x[b].qs + 32 * h);
+            // bits 4h..4h+3 of each byte moved to bits 2..5
+            const __m256i hb = h == 0 ? _mm256_slli_epi16(hm, 2) : _mm256_srli_epi16(hm, 2);
+            for (int j = 0; j < 4; ++j) {
+                const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), mask2),
+                                                  _mm256_and_si256(_mm256_srli_epi16(hb, j), four));
+                const __m256i p = _mm256_maddubs_epi16(q, load256(y[b].qs + 128 * h + 32 * j));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, pair_scale(scales, 4 * h + j)));
+            }
+        }
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offset, 2));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * half(x[b].d)), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}
+
+// IQ4_XS: 32 bytes of qs hold sub-blocks 2p (low lane) and 2p+1 (high lane); low nibbles
+// are their elements 0..15, high nibbles 16..31, so the activations are regrouped by lane
+// to match. The eight 6-bit scales are assembled in scalar code: spreading the nibbles of
+// scales_h to bytes puts the high bits of scale 2k at bits 0..1 and of 2k+1 at bits 2..3 of
+// byte k.
+float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ4_XS*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m128i table128 = load128(kIQ4NLValues);
+    const __m256i table = _mm256_set_m128i(table128, table128);
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        uint32_t sl;
+        __builtin_memcpy(&sl, x[b].scales_l, sizeof sl);
+        const uint32_t sh = x[b].scales_h;
+        const uint32_t spread = (sh & 0x000f) | ((sh & 0x00f0) << 4) | ((sh & 0x0f00) << 8) |
+                                ((sh & 0xf000) << 12);
+        const uint32_t evens = (sl & 0x0f0f0f0f) | ((spread & 0x03030303) << 4);
+        const uint32_t odds = ((sl >> 4) & 0x0f0f0f0f) | ((spread & 0x0c0c0c0c) << 2);
+        // pair table: words 0..3 of the low lane are scales 0,2,4,6, of the high lane 1,3,5,7
+        const __m256i scales = _mm256_sub_epi16(
+            _mm256_cvtepu8_epi16(_mm_set_epi32(0, static_cast<int32_t>(odds), 0, static_cast<int32_t>(evens))),
+            _mm256_set1_epi16(32));
+        __m256i isum = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+            const __m256i qs = load256(x[b].qs + 32 * p);
+            const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(qs, mask));
+            const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(qs, 4), mask));
+            const __m256i y0 = load256(y[b].qs + 64 * p);
+            const __m256i y1 = load256(y[b].qs + 64 * p + 32);
+            const __m256i s = pair_scale(scales, p);
+            const __m256i p_lo = pairs_s8(lo, _mm256_permute2x128_si256(y0, y1, 0x20));
+            const __m256i p_hi = pairs_s8(hi, _mm256_permute2x128_si256(y0, y1, 0x31));
+            isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(p_lo, s), _mm256_madd_epi16(p_hi, s)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}
 
 // The 8 scales and 8 mins of a Q4_K/Q5_K block (layout in quant_kquants.cpp).
 inline void scales_mins_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
@@ -374,6 +515,9 @@ VecDotFn vec_dot_avx2(TensorType type) {
         case TensorType::kQ5_1: return dot_q5_1_q8_1;
         case TensorType::kQ8_0: return dot_q8_0_q8_0;
         case TensorType::kIQ4_NL: return dot_iq4_nl_q8_0;
+        case TensorType::kIQ4_XS: return dot_iq4_xs_q8_k;
+        case TensorType::kQ2_K: return dot_q2_k_q8_k;
+        case TensorType::kQ3_K: return dot_q3_k_q8_k;
         case TensorType::kQ4_K: return dot_q4_k_q8_k;
         case TensorType::kQ5_K: return dot_q5_k_q8_k;
         case TensorType::kQ6_K: return dot_q6_k_q8_k;

@@ -158,6 +158,10 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
     const std::vector<CpuLevel> levels = supported_cpu_levels();
     if (std::find(levels.begin(), levels.end(), CpuLevel::kAvx2) != levels.end()) {
         EXPECT_GE(kernels, 2) << "this build has AVX2 kernels and the CPU runs them";
+        // Every dot type has its own AVX2 kernel, so none of them is skipped above.
+        for (TensorType t : kDotTypes) {
+            EXPECT_NE(vec_dot_at_level(CpuLevel::kAvx2, t), nullptr) << tensor_type_traits(t)->name;
+        }
     }
 #endif
     std::printf("compared %d SIMD kernels with the generic ones\n", kernels);
