@@ -80,12 +80,6 @@ inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k
     }
 }
 
-inline float sum_lanes(__m256 v) {
-    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
 inline __m512i broadcast4(const int8_t* p) {
     int32_t v;
     std::memcpy(&v, p, sizeof v);

@@ -21,6 +21,13 @@ struct ColumnBlock {
     int32_t neg_offset_sum;
 };
 
+// Sum of the eight lanes.
+inline float sum_lanes(__m256 v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
 // 8x8 transpose of 32-bit elements: rows[i] lane j -> out[j] lane i.
 inline void transpose8x8(const __m256i rows[8], __m256i out[8]) {
     const __m256 r0 = _mm256_castsi256_ps(rows[0]), r1 = _mm256_castsi256_ps(rows[1]);
