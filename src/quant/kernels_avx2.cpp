@@ -32,13 +32,6 @@ inline float hsum_ps(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
-}
-
 inline float half(uint16_t h) { return _cvtsh_ss(h); }
 
 inline __m256i load256(const void* p) {
@@ -203,50 +196,135 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
 }
 
 // ---- K-quants (super-blocks of 256, activations Q8_K) ---------------------------------
+//
+// Every K-quant kernel walks a super-block in 8 chunks of 32 elements. A chunk's quants are
+// made unsigned (offsets are applied through Q8_K's 16-element sums, bsums), dotted with
+// VPMADDUBSW into s16 pairs, and weighted by their sub-block scales with VPMADDWD. Integer
+// sums stay in s32 lanes; the float scales are applied once per super-block, in float lanes.
+//
+// Scales live as s16 in a "table" register and word k of each 128-bit lane is broadcast
+// over that lane for chunk k. With 32-element sub-blocks both lanes hold the same 8
+// scales; with 16-element sub-blocks a chunk's low lane is sub-block 2k and its high lane
+// 2k+1, so the low lane holds the even scales and the high lane the odd ones.
 
-// The K-quant kernels below work on 32 weights at a time whose low 128-bit lane belongs to
-// one sub-block and high lane to the next ("pair" p: sub-blocks 2p and 2p+1). Their scales
-// are kept as s16 in one register, evens in the low lane and odds in the high lane, so the
-// scale vector of pair p is one in-lane VPSHUFB that broadcasts word p of each lane.
+inline __m256i broadcast_word(__m256i table, int k) {
+    return _mm256_shuffle_epi8(table, _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * k)));
+}
 
-// The pair table of 16 int8 sub-block scales in element order.
+// The table of 16 int8 scales (sub-blocks of 16) in element order.
 inline __m256i pair_table16(__m128i s8) {
     const __m128i evens_odds = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, evens_odds));
 }
 
-// Sub-block scales 2p (low lane) and 2p+1 (high lane) as 16 s16 lanes each.
-inline __m256i pair_scale(__m256i table, int p) {
-    return _mm256_shuffle_epi8(table, _mm256_set1_epi16(static_cast<int16_t>(0x0100 + 0x0202 * p)));
+// sum over chunks k of scale_k * (unsigned quants of chunk k . y), in 8 s32 lanes. `Quants`
+// gives chunk k's 32 quants, small enough that a VPMADDUBSW pair sum cannot saturate
+// (q <= 63 with |y| <= 127).
+template <typename Quants>
+inline __m256i k_quant_isum(const Quants& quants, const int8_t* y, __m256i table) {
+    __m256i isum = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(quants.chunk(k), load256(y + 32 * k));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, broadcast_word(table, k)));
+    }
+    return isum;
 }
 
-// Q2_K: q in 0..3 dotted unsigned; per sub-block scales (low nibbles) weight the s16 pair
-// sums, the mins (high nibbles) weight Q8_K's 16-element sums. Integer lanes stay far below
-// 2^24 (|sum| <= 16 * 3 * 127 * 15 per sub-block), so the float conversion is exact.
+// acc + d * isum - dmin * summs, lane by lane (the types with per-sub-block mins).
+inline __m256 add_with_mins(__m256 acc, __m256i isum, __m256i summs, float d, float dmin) {
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+    return _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), acc);
+}
+
+// acc + d * (isum - 2^shift * sum_i s_i bsum_i): the offset of unsigned quants stored as
+// q + 2^shift (Q3_K: 4, Q6_K: 32), with the 16 int8 scales s in element order.
+inline __m256 add_with_offset(__m256 acc, __m256i isum, __m128i s8, const int16_t* bsums, int shift,
+                              float d) {
+    const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), load256(bsums));
+    isum = _mm256_sub_epi32(isum, _mm256_sll_epi32(offset, _mm_cvtsi32_si128(shift)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+}
+
+// Q2_K, Q3_K and Q6_K place element 128h + 32j + l of a half h in byte l of a 32-byte
+// group, at bit field j: chunk k is h = k / 4, j = k % 4.
+
+// Q2_K: q in 0..3.
+struct Q2KQuants {
+    const uint8_t* qs;
+    __m256i chunk(int k) const {
+        return _mm256_and_si256(_mm256_srli_epi16(load256(qs + 32 * (k / 4)), 2 * (k % 4)),
+                                _mm256_set1_epi8(0x03));
+    }
+};
+
+// Q3_K: q + 4 = low 2 bits + 4 * hbit in 0..7. The hmask bit of chunk k is bit k of
+// hmask[l]; per half it is pre-shifted so that one in-byte shift brings it to bit 2.
+struct Q3KQuants {
+    const uint8_t* qs;
+    __m256i hb[2];  // bits 4h..4h+3 of each hmask byte at bits 2..5
+    explicit Q3KQuants(const BlockQ3_K& b) : qs(b.qs) {
+        const __m256i hm = load256(b.hmask);
+        hb[0] = _mm256_slli_epi16(hm, 2);
+        hb[1] = _mm256_srli_epi16(hm, 2);
+    }
+    __m256i chunk(int k) const {
+        const int h = k / 4, j = k % 4;
+        const __m256i low = _mm256_and_si256(_mm256_srli_epi16(load256(qs + 32 * h), 2 * j),
+                                             _mm256_set1_epi8(0x03));
+        const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hb[h], j), _mm256_set1_epi8(0x04));
+        return _mm256_or_si256(low, high);
+    }
+};
+
+// Q6_K: q + 32 in 0..63; low 4 bits from the nibbles of ql (see BlockQ6_K), bits 4..5 from
+// bit field j of qh.
+struct Q6KQuants {
+    const uint8_t* ql;
+    const uint8_t* qh;
+    __m256i chunk(int k) const {
+        const int h = k / 4, j = k % 4;
+        const __m256i l = load256(ql + 64 * h + 32 * (j % 2));
+        const __m256i low =
+            _mm256_and_si256(j < 2 ? l : _mm256_srli_epi16(l, 4), _mm256_set1_epi8(0x0f));
+        const __m256i high = _mm256_and_si256(_mm256_srli_epi16(load256(qh + 32 * h), 2 * j),
+                                              _mm256_set1_epi8(0x03));
+        return _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
+    }
+};
+
+// Q4_K/Q5_K: chunk k is sub-block k, the low (k even) or high nibbles of qs[32 * (k / 2)..].
+struct Q4KQuants {
+    const uint8_t* qs;
+    __m256i chunk(int k) const {
+        const __m256i q = load256(qs + 32 * (k / 2));
+        return _mm256_and_si256(k % 2 == 0 ? q : _mm256_srli_epi16(q, 4), _mm256_set1_epi8(0x0f));
+    }
+};
+
+// Q5_K: as Q4_K with bit 4 of sub-block k's element l from bit k of qh[l].
+struct Q5KQuants {
+    Q4KQuants low;
+    const uint8_t* qh;
+    __m256i chunk(int k) const {
+        const __m256i high =
+            _mm256_and_si256(_mm256_srli_epi16(load256(qh), k), _mm256_set1_epi8(0x01));
+        return _mm256_or_si256(low.chunk(k), _mm256_slli_epi16(high, 4));
+    }
+};
+
 float dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const BlockQ2_K*>(vx);
     const auto* y = static_cast<const BlockQ8_K*>(vy);
-    const __m256i mask2 = _mm256_set1_epi8(0x03);
     const __m128i mask4 = _mm_set1_epi8(0x0f);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK_K; ++b) {
+        // scales in the low nibbles, mins in the high ones
         const __m128i packed = load128(x[b].scales);
-        const __m256i scales = pair_table16(_mm_and_si128(packed, mask4));
+        const __m256i table = pair_table16(_mm_and_si128(packed, mask4));
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), mask4));
         const __m256i summs = _mm256_madd_epi16(mins, load256(y[b].bsums));
-        __m256i isum = _mm256_setzero_si256();
-        for (int h = 0; h < 2; ++h) {
-            const __m256i qs = load256(x[b].qs + 32 * h);
-            for (int j = 0; j < 4; ++j) {  // elements 128h + 32j .. +31: pair 4h + j
-                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), mask2);
-                const __m256i p = _mm256_maddubs_epi16(q, load256(y[b].qs + 128 * h + 32 * j));
-                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, pair_scale(scales, 4 * h + j)));
-            }
-        }
-        const float dall = y[b].d * half(x[b].d);
-        const float dmin = y[b].d * half(x[b].dmin);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(isum), acc);
-        acc = _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), acc);
+        const __m256i isum = k_quant_isum(Q2KQuants{x[b].qs}, y[b].qs, table);
+        acc = add_with_mins(acc, isum, summs, y[b].d * half(x[b].d), y[b].d * half(x[b].dmin));
     }
     return hsum_ps(acc);
 }
@@ -267,48 +345,81 @@ inline __m128i q3_k_scales(const uint8_t* s) {
     return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
 }
 
-// Q3_K: q' = low 2 bits + 4 * hbit in 0..7 is dotted unsigned; q = q' - 4, and the -4 is
-// applied through bsums as for Q6_K's -32. The hmask bit of element 128h + 32j + l is bit
-// 4h + j of hmask[l]; it is brought to bit 2 (in-byte shifts only) and OR-ed in.
 float dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const BlockQ3_K*>(vx);
     const auto* y = static_cast<const BlockQ8_K*>(vy);
-    const __m256i mask2 = _mm256_set1_epi8(0x03);
-    const __m256i four = _mm256_set1_epi8(0x04);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const __m128i s8 = q3_k_scales(x[b].scales);
-        const __m256i scales = pair_table16(s8);
-        const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), load256(y[b].bsums));
-        const __m256i hm = load256(x[b].hmask);
-        __m256i isum = _mm256_setzero_si256();
-        for (int h = 0; h < 2; ++h) {
-            const __m256i qs = load256(x[b].qs + 32 * h);
-            // bits 4h..4h+3 of each byte moved to bits 2..5
-            const __m256i hb = h == 0 ? _mm256_slli_epi16(hm, 2) : _mm256_srli_epi16(hm, 2);
-            for (int j = 0; j < 4; ++j) {
-                const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), mask2),
-                                                  _mm256_and_si256(_mm256_srli_epi16(hb, j), four));
-                const __m256i p = _mm256_maddubs_epi16(q, load256(y[b].qs + 128 * h + 32 * j));
-                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, pair_scale(scales, 4 * h + j)));
-            }
-        }
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offset, 2));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(y[b].d * half(x[b].d)), _mm256_cvtepi32_ps(isum), acc);
+        const __m256i isum = k_quant_isum(Q3KQuants(x[b]), y[b].qs, pair_table16(s8));
+        acc = add_with_offset(acc, isum, s8, y[b].bsums, 2, y[b].d * half(x[b].d));
     }
     return hsum_ps(acc);
 }
 
-// IQ4_XS: 32 bytes of qs hold sub-blocks 2p (low lane) and 2p+1 (high lane); low nibbles
-// are their elements 0..15, high nibbles 16..31, so the activations are regrouped by lane
-// to match. The eight 6-bit scales are assembled in scalar code: spreading the nibbles of
-// scales_h to bytes puts the high bits of scale 2k at bits 0..1 and of 2k+1 at bits 2..3 of
-// byte k.
+// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K block. Per byte i < 4:
+// scale i = s[i] & 63, min i = s[4 + i] & 63; scale/min 4 + i take their low 4 bits from
+// the nibbles of s[8 + i] and their high 2 bits from bits 6..7 of s[i] / s[4 + i].
+inline __m128i k4_scales_mins(const uint8_t* s) {
+    uint32_t a, m, c;
+    __builtin_memcpy(&a, s, 4);
+    __builtin_memcpy(&m, s + 4, 4);
+    __builtin_memcpy(&c, s + 8, 4);
+    const uint32_t sc_hi = (c & 0x0f0f0f0f) | ((a >> 2) & 0x30303030);
+    const uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0f) | ((m >> 2) & 0x30303030);
+    return _mm_setr_epi32(static_cast<int32_t>(a & 0x3f3f3f3f), static_cast<int32_t>(sc_hi),
+                          static_cast<int32_t>(m & 0x3f3f3f3f), static_cast<int32_t>(mn_hi));
+}
+
+// Q4_K and Q5_K: 32-element sub-blocks, the table holds the 8 scales in both lanes; each
+// min is doubled so that one VPMADDWD pairs it with its two 16-element bsums.
+template <typename Block, typename MakeQuants>
+inline float dot_k4_like(int64_t n, const Block* x, const BlockQ8_K* y, MakeQuants quants) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const __m128i sm = k4_scales_mins(x[b].scales);
+        const __m256i table = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
+        const __m256i summs = _mm256_madd_epi16(mins, load256(y[b].bsums));
+        const __m256i isum = k_quant_isum(quants(x[b]), y[b].qs, table);
+        acc = add_with_mins(acc, isum, summs, y[b].d * half(x[b].d), y[b].d * half(x[b].dmin));
+    }
+    return hsum_ps(acc);
+}
+
+float dot_q4_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    return dot_k4_like(n, static_cast<const BlockQ4_K*>(vx), static_cast<const BlockQ8_K*>(vy),
+                       [](const BlockQ4_K& b) { return Q4KQuants{b.qs}; });
+}
+
+float dot_q5_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    return dot_k4_like(n, static_cast<const BlockQ5_K*>(vx), static_cast<const BlockQ8_K*>(vy),
+                       [](const BlockQ5_K& b) { return Q5KQuants{{b.qs}, b.qh}; });
+}
+
+float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ6_K*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const __m128i s8 = load128(x[b].scales);
+        const __m256i isum = k_quant_isum(Q6KQuants{x[b].ql, x[b].qh}, y[b].qs, pair_table16(s8));
+        acc = add_with_offset(acc, isum, s8, y[b].bsums, 5, y[b].d * half(x[b].d));
+    }
+    return hsum_ps(acc);
+}
+
+// IQ4_XS: levels are signed (-127..113), so chunks use the sign trick rather than the
+// unsigned path above. 32 bytes of qs hold sub-blocks 2p (low lane) and 2p+1 (high lane);
+// their low nibbles are elements 0..15, high nibbles 16..31, so the activations are
+// regrouped by lane to match and the scales use the even/odd table. The eight 6-bit scales
+// are assembled in scalar code: spreading the nibbles of scales_h to bytes puts the high
+// bits of scale 2k at bits 0..1 and of 2k+1 at bits 2..3 of byte k.
 float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const BlockIQ4_XS*>(vx);
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     const __m128i table128 = load128(kIQ4NLValues);
-    const __m256i table = _mm256_set_m128i(table128, table128);
+    const __m256i levels = _mm256_set_m128i(table128, table128);
     const __m256i mask = _mm256_set1_epi8(0x0f);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -319,132 +430,27 @@ float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
                                 ((sh & 0xf000) << 12);
         const uint32_t evens = (sl & 0x0f0f0f0f) | ((spread & 0x03030303) << 4);
         const uint32_t odds = ((sl >> 4) & 0x0f0f0f0f) | ((spread & 0x0c0c0c0c) << 2);
-        // pair table: words 0..3 of the low lane are scales 0,2,4,6, of the high lane 1,3,5,7
-        const __m256i scales = _mm256_sub_epi16(
-            _mm256_cvtepu8_epi16(_mm_set_epi32(0, static_cast<int32_t>(odds), 0, static_cast<int32_t>(evens))),
-            _mm256_set1_epi16(32));
+        // words 0..3 of the low lane are scales 0,2,4,6, of the high lane 1,3,5,7
+        const __m128i bytes =
+            _mm_set_epi32(0, static_cast<int32_t>(odds), 0, static_cast<int32_t>(evens));
+        const __m256i table = _mm256_sub_epi16(_mm256_cvtepu8_epi16(bytes), _mm256_set1_epi16(32));
         __m256i isum = _mm256_setzero_si256();
         for (int p = 0; p < 4; ++p) {
             const __m256i qs = load256(x[b].qs + 32 * p);
-            const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(qs, mask));
-            const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(qs, 4), mask));
+            const __m256i lo = _mm256_shuffle_epi8(levels, _mm256_and_si256(qs, mask));
+            const __m256i hi =
+                _mm256_shuffle_epi8(levels, _mm256_and_si256(_mm256_srli_epi16(qs, 4), mask));
             const __m256i y0 = load256(y[b].qs + 64 * p);
             const __m256i y1 = load256(y[b].qs + 64 * p + 32);
-            const __m256i s = pair_scale(scales, p);
+            const __m256i s = broadcast_word(table, p);
             const __m256i p_lo = pairs_s8(lo, _mm256_permute2x128_si256(y0, y1, 0x20));
             const __m256i p_hi = pairs_s8(hi, _mm256_permute2x128_si256(y0, y1, 0x31));
-            isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(p_lo, s), _mm256_madd_epi16(p_hi, s)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_lo, s));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_hi, s));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
     }
     return hsum_ps(acc);
-}
-
-// The 8 scales and 8 mins of a Q4_K/Q5_K block (layout in quant_kquants.cpp).
-inline void scales_mins_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-    for (int i = 0; i < 4; ++i) {
-        sc[i] = s[i] & 63;
-        mn[i] = s[i + 4] & 63;
-        sc[i + 4] = static_cast<uint8_t>((s[i + 8] & 0x0f) | ((s[i] >> 6) << 4));
-        mn[i + 4] = static_cast<uint8_t>((s[i + 8] >> 4) | ((s[i + 4] >> 6) << 4));
-    }
-}
-
-// d_y * (d_x * sum_i sc_i dot_i - dmin_x * sum_i mn_i bsum_i) for Q4_K/Q5_K, given the
-// 8 s32 lanes whose sum is sum_i sc_i dot_i.
-template <typename Block>
-inline float finish_k4(const Block& xb, const BlockQ8_K& yb, __m256i scaled, const uint8_t* mn) {
-    int32_t summs = 0;
-    for (int i = 0; i < 8; ++i) summs += mn[i] * (yb.bsums[2 * i] + yb.bsums[2 * i + 1]);
-    const float dall = yb.d * half(xb.d);
-    const float dmin = yb.d * half(xb.dmin);
-    return dall * static_cast<float>(hsum_epi32(scaled)) - dmin * static_cast<float>(summs);
-}
-
-float dot_q4_k_q8_k(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ4_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    const __m256i mask = _mm256_set1_epi8(0x0f);
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        uint8_t sc[8], mn[8];
-        scales_mins_k4(x[b].scales, sc, mn);
-        __m256i acc = _mm256_setzero_si256();
-        for (int c = 0; c < 4; ++c) {  // 64 elements: sub-blocks 2c (low nibbles), 2c+1
-            const __m256i q = load256(x[b].qs + 32 * c);
-            const __m256i lo = _mm256_and_si256(q, mask);
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask);
-            const __m256i p_lo = _mm256_maddubs_epi16(lo, load256(y[b].qs + 64 * c));
-            const __m256i p_hi = _mm256_maddubs_epi16(hi, load256(y[b].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_lo, _mm256_set1_epi16(sc[2 * c])));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_hi, _mm256_set1_epi16(sc[2 * c + 1])));
-        }
-        sum += finish_k4(x[b], y[b], acc, mn);
-    }
-    return sum;
-}
-
-float dot_q5_k_q8_k(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ5_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    const __m256i mask = _mm256_set1_epi8(0x0f);
-    const __m256i one = _mm256_set1_epi8(1);
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        uint8_t sc[8], mn[8];
-        scales_mins_k4(x[b].scales, sc, mn);
-        const __m256i qh = load256(x[b].qh);  // bit i of qh[l]: bit 4 of element 32i + l
-        __m256i acc = _mm256_setzero_si256();
-        for (int c = 0; c < 4; ++c) {
-            const __m256i q = load256(x[b].qs + 32 * c);
-            const __m256i h_lo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
-            const __m256i h_hi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
-            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, mask), _mm256_slli_epi16(h_lo, 4));
-            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), mask),
-                                               _mm256_slli_epi16(h_hi, 4));
-            const __m256i p_lo = _mm256_maddubs_epi16(lo, load256(y[b].qs + 64 * c));
-            const __m256i p_hi = _mm256_maddubs_epi16(hi, load256(y[b].qs + 64 * c + 32));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_lo, _mm256_set1_epi16(sc[2 * c])));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_hi, _mm256_set1_epi16(sc[2 * c + 1])));
-        }
-        sum += finish_k4(x[b], y[b], acc, mn);
-    }
-    return sum;
-}
-
-// Q6_K: q = (low 4 | high 2 << 4) in 0..63, dotted unsigned; the -32 offset is applied
-// through bsums: sum_i s_i sum_j (q - 32) y = sum_i s_i (sum_j q y) - 32 sum_i s_i bsum_i.
-float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ6_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    const __m256i mask4 = _mm256_set1_epi8(0x0f);
-    const __m256i mask2 = _mm256_set1_epi8(0x03);
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const int8_t* s = x[b].scales;
-        __m256i acc = _mm256_setzero_si256();
-        for (int h = 0; h < 2; ++h) {
-            const __m256i ql0 = load256(x[b].ql + 64 * h);
-            const __m256i ql1 = load256(x[b].ql + 64 * h + 32);
-            const __m256i qh = load256(x[b].qh + 32 * h);
-            const __m256i low[4] = {_mm256_and_si256(ql0, mask4), _mm256_and_si256(ql1, mask4),
-                                    _mm256_and_si256(_mm256_srli_epi16(ql0, 4), mask4),
-                                    _mm256_and_si256(_mm256_srli_epi16(ql1, 4), mask4)};
-            for (int j = 0; j < 4; ++j) {  // elements 128h + 32j .. +31: sub-blocks 8h+2j, +1
-                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * j), mask2);
-                const __m256i q = _mm256_or_si256(low[j], _mm256_slli_epi16(high, 4));
-                const __m256i p = _mm256_maddubs_epi16(q, load256(y[b].qs + 128 * h + 32 * j));
-                const int k = 8 * h + 2 * j;
-                const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[k + 1]), _mm_set1_epi16(s[k]));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale));
-            }
-        }
-        int32_t offset = 0;
-        for (int i = 0; i < 16; ++i) offset += s[i] * y[b].bsums[i];
-        const int32_t isum = hsum_epi32(acc) - 32 * offset;
-        sum += y[b].d * half(x[b].d) * static_cast<float>(isum);
-    }
-    return sum;
 }
 
 // ---- float types ----------------------------------------------------------------------
