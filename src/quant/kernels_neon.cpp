@@ -90,52 +90,40 @@ float dot_f32(int64_t n, const void* vx, const void* vy) {
     return sum;
 }
 
-// F16 and BF16: 16 elements (two loads of 8 per row) per step, then 8, then scalar.
-float dot_f16(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const uint8_t*>(vx);
-    const auto* y = static_cast<const uint8_t*>(vy);
-    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
-                          vdupq_n_f32(0.0f)};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const float32x4x2_t x0 = load_f16x8(x + 2 * i), x1 = load_f16x8(x + 2 * i + 16);
-        const float32x4x2_t y0 = load_f16x8(y + 2 * i), y1 = load_f16x8(y + 2 * i + 16);
-        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
-        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
-        acc[2] = vfmaq_f32(acc[2], x1.val[0], y1.val[0]);
-        acc[3] = vfmaq_f32(acc[3], x1.val[1], y1.val[1]);
-    }
-    for (; i + 8 <= n; i += 8) {
-        const float32x4x2_t x0 = load_f16x8(x + 2 * i), y0 = load_f16x8(y + 2 * i);
-        acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
-        acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
-    }
-    float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
-    for (; i < n; ++i) sum += half(load_u16(x + 2 * i)) * half(load_u16(y + 2 * i));
-    return sum;
-}
+// The two 16-bit float formats: eight elements to two float vectors, and one to a float.
+struct F16Format {
+    static float32x4x2_t load8(const uint8_t* p) { return load_f16x8(p); }
+    static float one(uint16_t h) { return half(h); }
+};
 
-float dot_bf16(int64_t n, const void* vx, const void* vy) {
+struct BF16Format {
+    static float32x4x2_t load8(const uint8_t* p) { return load_bf16x8(p); }
+    static float one(uint16_t h) { return bf16(h); }
+};
+
+// F16 and BF16: 16 elements (two loads of 8 per row) per step, then 8, then scalar.
+template <typename Format>
+float dot_16bit(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const uint8_t*>(vx);
     const auto* y = static_cast<const uint8_t*>(vy);
     float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
                           vdupq_n_f32(0.0f)};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const float32x4x2_t x0 = load_bf16x8(x + 2 * i), x1 = load_bf16x8(x + 2 * i + 16);
-        const float32x4x2_t y0 = load_bf16x8(y + 2 * i), y1 = load_bf16x8(y + 2 * i + 16);
+        const float32x4x2_t x0 = Format::load8(x + 2 * i), x1 = Format::load8(x + 2 * i + 16);
+        const float32x4x2_t y0 = Format::load8(y + 2 * i), y1 = Format::load8(y + 2 * i + 16);
         acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
         acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
         acc[2] = vfmaq_f32(acc[2], x1.val[0], y1.val[0]);
         acc[3] = vfmaq_f32(acc[3], x1.val[1], y1.val[1]);
     }
     for (; i + 8 <= n; i += 8) {
-        const float32x4x2_t x0 = load_bf16x8(x + 2 * i), y0 = load_bf16x8(y + 2 * i);
+        const float32x4x2_t x0 = Format::load8(x + 2 * i), y0 = Format::load8(y + 2 * i);
         acc[0] = vfmaq_f32(acc[0], x0.val[0], y0.val[0]);
         acc[1] = vfmaq_f32(acc[1], x0.val[1], y0.val[1]);
     }
     float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
-    for (; i < n; ++i) sum += bf16(load_u16(x + 2 * i)) * bf16(load_u16(y + 2 * i));
+    for (; i < n; ++i) sum += Format::one(load_u16(x + 2 * i)) * Format::one(load_u16(y + 2 * i));
     return sum;
 }
 
@@ -144,8 +132,8 @@ float dot_bf16(int64_t n, const void* vx, const void* vy) {
 VecDotFn vec_dot_neon(TensorType type) {
     switch (type) {
         case TensorType::kF32: return dot_f32;
-        case TensorType::kF16: return dot_f16;
-        case TensorType::kBF16: return dot_bf16;
+        case TensorType::kF16: return dot_16bit<F16Format>;
+        case TensorType::kBF16: return dot_16bit<BF16Format>;
         default: return integer_vec_dot<WideningInt8Dot>(type);
     }
 }
