@@ -1,6 +1,7 @@
 // Register-blocked matrix products for prompt processing with AVX2 (no VNNI): Q4_0 and Q8_0
-// weights against Q8_0 activations (installed by ops/matmul.cpp at levels avx2 and avx512;
-// other types, and batches too small to pay for packing, go to the generic tile).
+// weights against Q8_0 activations, Q4_K against Q8_K (installed by ops/matmul.cpp at levels
+// avx2 and avx512; other types, and batches too small to pay for packing, go to the generic
+// tile).
 //
 // The scheme of gemm_avx512vnni.cpp with 8 weight rows per panel (one per 32-bit lane):
 // per 32-element block k of the 8 rows
@@ -12,6 +13,8 @@
 //    is taken off by starting the 32-bit sum at -8 * sum(x).
 //  - Q8_0 stores |q| and moves the sign of q onto the activation byte (VPSIGNB), exact for
 //    activations in -127..127; a pair sum reaches 2 * 128 * 127, so every group is widened.
+//  - Q4_K stores its 0..15 quants per 32-element sub-block like Q4_0, beside the rows'
+//    sub-block scales and mins as floats; the mins meet the activation sub-block sums.
 //
 // See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
 // namespace and no std:: templates are used.
@@ -32,6 +35,18 @@ constexpr int kPanelRows = 8;
 constexpr int kMaxColumns = 4;   // activation rows per pass over a panel
 constexpr int kMinBatch = 4;     // fewer activation rows: packing does not pay
 
+// sum over the 8 groups of q[g] . x[4g..4g+3] per lane, for unsigned quants of at most 15:
+// 8 groups of pair sums stay below 8 * 2 * 15 * 127 = 30480, so they are added in 16 bits.
+inline __m256i dot_u4(const __m256i* q, const int8_t* x) {
+    __m256i pairs = _mm256_setzero_si256();
+    for (int g = 0; g < 8; ++g) {
+        int32_t v;
+        std::memcpy(&v, x + 4 * g, sizeof v);
+        pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(q[g], _mm256_set1_epi32(v)));
+    }
+    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
 // How each weight type is stored in the panel and multiplied there.
 struct Q4_0Panel {
     using Block = BlockQ4_0;
@@ -42,16 +57,7 @@ struct Q4_0Panel {
         const __m128i mask = _mm_set1_epi8(0x0f);
         out[0] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), mask), _mm_and_si128(packed, mask));
     }
-    // sum over the 8 groups of q[g] . x[4g..4g+3], per lane.
-    static __m256i dot(const __m256i* q, const int8_t* x) {
-        __m256i pairs = _mm256_setzero_si256();
-        for (int g = 0; g < 8; ++g) {
-            int32_t v;
-            std::memcpy(&v, x + 4 * g, sizeof v);
-            pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(q[g], _mm256_set1_epi32(v)));
-        }
-        return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-    }
+    static __m256i dot(const __m256i* q, const int8_t* x) { return dot_u4(q, x); }
 };
 
 struct Q8_0Panel {
@@ -75,48 +81,47 @@ struct Q8_0Panel {
     }
 };
 
-template <typename P>
-constexpr size_t panel_block_bytes() {
-    return kPanelRows * sizeof(float) + size_t(P::kCopies) * 8 * kPanelRows * 4;
+// Stores 32 quants of each of the 8 rows (rows[r], element order) as q[8][8][4].
+inline void store_transposed(const __m256i rows[8], uint8_t* q) {
+    __m256i cols[8];
+    transpose8x8(rows, cols);
+    for (int g = 0; g < 8; ++g) _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 32), cols[g]);
 }
 
+// A weight format of the panels: Block, Column (what the kernel needs per activation block),
+// Activation, kElements per block, kPanelBlockBytes per packed block of 8 rows, and
+// describe (Column of every activation block), pack (block k of 8 rows) and multiply<J>
+// (one packed block times J activation rows, added to acc[J]).
+
+// Q4_0 and Q8_0 (P above): per 32-element block, float d[8] then P::kCopies q[8][8][4].
 template <typename P>
-void pack_panel(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_blocks, uint8_t* panel) {
-    for (int64_t k = 0; k < n_blocks; ++k) {
-        uint8_t* out = panel + size_t(k) * panel_block_bytes<P>();
+struct LegacyFormat {
+    using Block = typename P::Block;
+    using Column = ColumnBlock;
+    using Activation = BlockQ8_0;
+    static constexpr int64_t kElements = kQK;
+    static constexpr size_t kPanelBlockBytes = kPanelRows * sizeof(float) + size_t(P::kCopies) * 8 * kPanelRows * 4;
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_columns(xq, xq_row_bytes, n_batch, n_blocks, P::kOffset, out);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
         float* d = reinterpret_cast<float*>(out);
-        uint8_t* q = out + kPanelRows * sizeof(float);
-        __m256i rows[P::kCopies][8], cols[8];
+        __m256i rows[P::kCopies][8];
         for (int r = 0; r < kPanelRows; ++r) {
-            const auto& b = reinterpret_cast<const typename P::Block*>(w + size_t(r0 + r) * row_bytes)[k];
+            const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
             d[r] = _cvtsh_ss(b.d);
             __m256i quants[P::kCopies];
             P::quants(b, quants);
             for (int c = 0; c < P::kCopies; ++c) rows[c][r] = quants[c];
         }
-        for (int c = 0; c < P::kCopies; ++c) {
-            transpose8x8(rows[c], cols);
-            for (int g = 0; g < 8; ++g) {
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + (c * 8 + g) * 32), cols[g]);
-            }
-        }
+        for (int c = 0; c < P::kCopies; ++c) store_transposed(rows[c], out + kPanelRows * sizeof(float) + c * 256);
     }
-}
 
-template <typename P, int J>
-void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* xq,
-                         size_t xq_row_bytes, const ColumnBlock* columns, int64_t first,
-                         float* y, int64_t y_stride) {
-    __m256 acc[J];
-    const BlockQ8_0* x[J];
-    const ColumnBlock* c[J];
-    for (int j = 0; j < J; ++j) {
-        acc[j] = _mm256_setzero_ps();
-        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(first + j) * xq_row_bytes);
-        c[j] = columns + (first + j) * n_blocks;
-    }
-    for (int64_t k = 0; k < n_blocks; ++k) {
-        const uint8_t* block = panel + size_t(k) * panel_block_bytes<P>();
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m256 acc[J]) {
         const __m256 dw = _mm256_loadu_ps(reinterpret_cast<const float*>(block));
         __m256i q[P::kCopies * 8];
         for (int i = 0; i < P::kCopies * 8; ++i) {
@@ -127,27 +132,108 @@ void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* 
             acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, _mm256_set1_ps(c[j][k].d)), acc[j]);
         }
     }
+};
+
+// Q4_K, per 256-element super-block of the 8 rows, for each 32-element sub-block s:
+//   float scale[8], min[8]          d * sc_s and dmin * m_s of each row
+//   uint8 q[8][8][4]                quants 0..15 as stored
+// as in gemm_avx512vnni.cpp's Q4_KFormat.
+struct Q4_KFormat {
+    using Block = BlockQ4_K;
+    using Column = ColumnSuperBlock;
+    using Activation = BlockQ8_K;
+    static constexpr int64_t kElements = kQK_K;
+    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_super_columns(xq, xq_row_bytes, n_batch, n_blocks, out);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
+        const BlockQ4_K* b[kPanelRows];
+        for (int r = 0; r < kPanelRows; ++r) {
+            b[r] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
+            float scale[8], min[8];
+            q4_k_scales_mins(*b[r], scale, min);
+            for (int s = 0; s < 8; ++s) {
+                float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
+                f[r] = scale[s];
+                f[kPanelRows + r] = min[s];
+            }
+        }
+        for (int c = 0; c < 4; ++c) {
+            __m256i lo[kPanelRows], hi[kPanelRows];
+            for (int r = 0; r < kPanelRows; ++r) q4_k_quant_pair(*b[r], c, lo[r], hi[r]);
+            store_transposed(lo, out + (2 * c) * kSubBlockBytes + kQuants);
+            store_transposed(hi, out + (2 * c + 1) * kSubBlockBytes + kQuants);
+        }
+    }
+
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m256 acc[J]) {
+        __m256 part[J];   // per activation row, the super-block's sum before its scale x.d
+        for (int j = 0; j < J; ++j) part[j] = _mm256_setzero_ps();
+        for (int s = 0; s < 8; ++s) {
+            const uint8_t* sub = block + s * kSubBlockBytes;
+            const __m256 scale = _mm256_loadu_ps(reinterpret_cast<const float*>(sub));
+            const __m256 min = _mm256_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            __m256i q[8];
+            for (int g = 0; g < 8; ++g) {
+                q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kPanelRows * sizeof(float) + g * 32));
+            }
+            for (int j = 0; j < J; ++j) {
+                const __m256i sum = dot_u4(q, x[j][k].qs + 32 * s);
+                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), scale, part[j]);
+                part[j] = _mm256_fnmadd_ps(min, _mm256_set1_ps(c[j][k].sub_sums[s]), part[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(c[j][k].d), acc[j]);
+    }
+};
+
+template <typename Format, int J>
+void panel_times_columns(const uint8_t* panel, int64_t n_blocks, const uint8_t* xq, size_t xq_row_bytes,
+                         const typename Format::Column* columns, int64_t first, float* y, int64_t y_stride) {
+    using Activation = typename Format::Activation;
+    using Column = typename Format::Column;
+    __m256 acc[J];
+    const Activation* x[J];
+    const Column* c[J];
+    for (int j = 0; j < J; ++j) {
+        acc[j] = _mm256_setzero_ps();
+        x[j] = reinterpret_cast<const Activation*>(xq + size_t(first + j) * xq_row_bytes);
+        c[j] = columns + (first + j) * n_blocks;
+    }
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        Format::template multiply<J>(panel + size_t(k) * Format::kPanelBlockBytes, k, x, c, acc);
+    }
     for (int j = 0; j < J; ++j) _mm256_storeu_ps(y + (first + j) * y_stride, acc[j]);
 }
 
-template <typename P>
+template <typename Format>
 void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
-    using PanelFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, const ColumnBlock*,
-                             int64_t, float*, int64_t);
+    using Column = typename Format::Column;
+    using PanelFn = void (*)(const uint8_t*, int64_t, const uint8_t*, size_t, const Column*, int64_t, float*,
+                             int64_t);
     constexpr PanelFn kPanelFns[kMaxColumns + 1] = {
-        nullptr, panel_times_columns<P, 1>, panel_times_columns<P, 2>, panel_times_columns<P, 3>,
-        panel_times_columns<P, 4>,
+        nullptr, panel_times_columns<Format, 1>, panel_times_columns<Format, 2>, panel_times_columns<Format, 3>,
+        panel_times_columns<Format, 4>,
     };
-    const int64_t n_blocks = w.n_cols / kQK;
+    const int64_t n_blocks = w.n_cols / Format::kElements;
     const int64_t r_end = r0 + (r1 - r0) / kPanelRows * kPanelRows;
-    const size_t panel_bytes = size_t(n_blocks) * panel_block_bytes<P>();
-    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(ColumnBlock));
+    const size_t panel_bytes = size_t(n_blocks) * Format::kPanelBlockBytes;
+    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(Column));
     uint8_t* panel = scratch;
-    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
-    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, P::kOffset, columns);
+    auto* columns = reinterpret_cast<Column*>(scratch + panel_bytes);
+    Format::describe(xq, xq_row_bytes, n_batch, n_blocks, columns);
     for (int64_t r = r0; r < r_end; r += kPanelRows) {
-        pack_panel<P>(w.data, w.row_bytes, r, n_blocks, panel);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            Format::pack(w.data, w.row_bytes, r, k, panel + size_t(k) * Format::kPanelBlockBytes);
+        }
         for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
             const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
             kPanelFns[n](panel, n_blocks, xq, xq_row_bytes, columns, b, y + r, y_stride);
@@ -276,8 +362,13 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
         return gemv<Q8_0TwoRowsAvx2>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     if (n_batch >= kMinBatch) {
-        if (w.type == TensorType::kQ4_0) return gemm<Q4_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
-        if (w.type == TensorType::kQ8_0) return gemm<Q8_0Panel>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        if (w.type == TensorType::kQ4_0) {
+            return gemm<LegacyFormat<Q4_0Panel>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        }
+        if (w.type == TensorType::kQ8_0) {
+            return gemm<LegacyFormat<Q8_0Panel>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        }
+        if (w.type == TensorType::kQ4_K) return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }

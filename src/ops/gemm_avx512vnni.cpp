@@ -1,20 +1,16 @@
-// Register-blocked matrix products for prompt processing with AVX-512 VNNI: Q4_0 and Q8_0
-// weights against Q8_0 activations (installed by ops/matmul.cpp at level avx512vnni; other
-// types, and batches too small to pay for packing, go to the generic tile).
+// Register-blocked matrix products for prompt processing with AVX-512 VNNI: Q4_0, Q8_0 and
+// Q4_K weights against Q8_0 / Q8_K activations (installed by ops/matmul.cpp at level
+// avx512vnni; other types, and batches too small to pay for packing, go to the generic tile).
 //
 // A vector dot product reads one weight row per activation row. Here 16 weight rows are
 // first packed into a small panel, then every activation row of the batch passes over it:
 // each weight byte loaded into a register serves up to 8 activation rows.
 //
-// Panel layout, per 32-element block k of the 16 rows:
-//   float d[16]                     the rows' block scales
-//   uint8 q[8][16][4]               q[g][r] = elements 4g..4g+3 of row r, as unsigned bytes
-// so that one 512-bit load holds "4 elements of each of 16 rows" and VPDPBUSD against the
-// same 4 activation bytes broadcast to all lanes adds one partial dot product per row (lane).
-// VPDPBUSD multiplies unsigned by signed bytes, so weights are stored offset to unsigned:
-// Q4_0 quants are already 0..15 (value + 8), Q8_0 quants get + 128. The offset times the
-// block's activation sum is subtracted by starting the accumulator at -offset * sum(x),
-// which keeps the block's integer dot product exact.
+// A panel holds, per 32 elements of the 16 rows, their quants as uint8 q[8][16][4], q[g][r]
+// = elements 4g..4g+3 of row r as unsigned bytes, beside the rows' scales (the formats
+// below give the details). One 512-bit load then holds "4 elements of each of 16 rows", and
+// VPDPBUSD against the same 4 activation bytes broadcast to all lanes adds one partial dot
+// product per row (lane).
 //
 // See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
 // namespace and no std:: templates are used.
@@ -39,12 +35,7 @@ namespace {
 constexpr int kPanelRows = 16;
 constexpr int kMaxColumns = 8;          // activation rows per pass over a panel
 constexpr size_t kPrefetchDistance = 512;   // best of 256..2048 for token generation on Q8_0
-
-template <typename Block>
-constexpr bool kStreaming = true;
-template <>
-constexpr bool kStreaming<void> = false;
-constexpr size_t kPanelBlockBytes = kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
+constexpr size_t kPanelQuantBytes = 8 * kPanelRows * 4;   // q[8][16][4] of 32 elements
 
 // The 32 quants of a block as unsigned bytes in element order.
 inline __m256i unsigned_quants(const BlockQ4_0& b) {
@@ -60,23 +51,13 @@ inline __m256i unsigned_quants(const BlockQ8_0& b) {
     return _mm256_xor_si256(q, _mm256_set1_epi8(char(0x80)));
 }
 
-// Packs block k of rows [r0, r0 + 16) of w into `out` (kPanelBlockBytes bytes).
-template <typename Block>
-inline void pack_block(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-    float* d = reinterpret_cast<float*>(out);
-    uint8_t* q = out + kPanelRows * sizeof(float);
-    for (int half = 0; half < 2; ++half) {
-        __m256i rows[8], cols[8];
-        for (int i = 0; i < 8; ++i) {
-            const int r = half * 8 + i;
-            const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
-            d[r] = _cvtsh_ss(b.d);
-            rows[i] = unsigned_quants(b);
-        }
-        transpose8x8(rows, cols);
-        for (int g = 0; g < 8; ++g) {
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 64 + half * 32), cols[g]);
-        }
+// Stores 32 unsigned quants of each of 8 rows (rows[i] = row half * 8 + i, element order)
+// in the q[8][16][4] layout.
+inline void store_transposed(const __m256i rows[8], int half, uint8_t* q) {
+    __m256i cols[8];
+    transpose8x8(rows, cols);
+    for (int g = 0; g < 8; ++g) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + g * 64 + half * 32), cols[g]);
     }
 }
 
@@ -86,86 +67,215 @@ inline __m512i broadcast4(const int8_t* p) {
     return _mm512_set1_epi32(v);
 }
 
-// y[j][r0 .. r0+16) for J activation rows starting at `first`. With Block = void the
-// rows come from a packed panel (n_blocks * kPanelBlockBytes at `src`); otherwise `src` is
-// the weight matrix itself and each block is packed just before use, into a buffer that
-// stays in L1 (small batches, where a whole panel would be read back only once or twice),
-// while the panel at `next` is prefetched.
-template <typename Block, int J>
-void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, const uint8_t* next, int64_t n_blocks,
-                         const uint8_t* xq, size_t xq_row_bytes, const ColumnBlock* columns,
-                         int64_t first, float* y, int64_t y_stride) {
-    alignas(64) uint8_t packed[kPanelBlockBytes];
-    const RowStreamsPrefetch prefetch(src + size_t(r0) * row_bytes, next, kPanelRows, row_bytes,
-                                      row_bytes / size_t(n_blocks), kPrefetchDistance);
-    __m512 acc[J];
-    const BlockQ8_0* x[J];
-    const ColumnBlock* c[J];
-    for (int j = 0; j < J; ++j) {
-        acc[j] = _mm512_setzero_ps();
-        x[j] = reinterpret_cast<const BlockQ8_0*>(xq + size_t(first + j) * xq_row_bytes);
-        c[j] = columns + (first + j) * n_blocks;
+// The 16 rows' partial dot products with 32 activation bytes: lane r = sum over the
+// block's elements of q[r] * x, starting from `start`.
+inline __m512i dot_32(__m512i start, const __m512i w[8], const int8_t* x) {
+    __m512i sum = start;
+    for (int g = 0; g < 8; ++g) sum = _mm512_dpbusd_epi32(sum, w[g], broadcast4(x + 4 * g));
+    return sum;
+}
+
+// A weight format of the panels. Each provides:
+//   Block, Column        its weight block and what the kernel needs per activation block
+//   kElements            elements per weight block
+//   kPanelBlockBytes     bytes of one packed block of 16 rows
+//   kPrefetchSteps       prefetch steps per block (each reads at most 64 bytes ahead per row)
+//   describe(...)        Column of every activation block of every activation row
+//   pack(...)            packs block k of 16 rows
+//   multiply<J>(...)     adds one packed block times J activation rows to acc[J]
+
+// Q4_0 and Q8_0, per 32-element block of the 16 rows:
+//   float d[16]                     the rows' block scales
+//   uint8 q[8][16][4]               q[g][r] = elements 4g..4g+3 of row r, as unsigned bytes
+// Weights are stored offset to unsigned (Q4_0 quants are already value + 8, Q8_0 quants get
+// + 128); the accumulator starts at -offset * sum(x), which keeps the block's integer dot
+// product exact.
+template <typename WeightBlock, int32_t kOffset>
+struct LegacyFormat {
+    using Block = WeightBlock;
+    using Column = ColumnBlock;
+    using Activation = BlockQ8_0;
+    static constexpr int64_t kElements = kQK;
+    static constexpr size_t kPanelBlockBytes = kPanelRows * sizeof(float) + kPanelQuantBytes;
+    static constexpr int kPrefetchSteps = 1;
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_columns(xq, xq_row_bytes, n_batch, n_blocks, kOffset, out);
     }
-    for (int64_t k = 0; k < n_blocks; ++k) {
-        const uint8_t* block = packed;
-        if constexpr (kStreaming<Block>) {
-            prefetch.at(k);
-            pack_block<Block>(src, row_bytes, r0, k, packed);
-        } else {
-            block = src + size_t(k) * kPanelBlockBytes;
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+        float* d = reinterpret_cast<float*>(out);
+        for (int half = 0; half < 2; ++half) {
+            __m256i rows[8];
+            for (int i = 0; i < 8; ++i) {
+                const int r = half * 8 + i;
+                const Block& b = reinterpret_cast<const Block*>(w + size_t(r0 + r) * row_bytes)[k];
+                d[r] = _cvtsh_ss(b.d);
+                rows[i] = unsigned_quants(b);
+            }
+            store_transposed(rows, half, out + kPanelRows * sizeof(float));
         }
+    }
+
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m512 acc[J]) {
         const __m512 dw = _mm512_loadu_ps(reinterpret_cast<const float*>(block));
         const uint8_t* q = block + kPanelRows * sizeof(float);
         __m512i w[8];
         for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
         for (int j = 0; j < J; ++j) {
-            const int8_t* xs = x[j][k].qs;
-            __m512i sum = _mm512_set1_epi32(c[j][k].neg_offset_sum);
-            for (int g = 0; g < 8; ++g) sum = _mm512_dpbusd_epi32(sum, w[g], broadcast4(xs + 4 * g));
+            const __m512i sum = dot_32(_mm512_set1_epi32(c[j][k].neg_offset_sum), w, x[j][k].qs);
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, _mm512_set1_ps(c[j][k].d)),
                                      acc[j]);
         }
     }
+};
+
+// Q4_K, per 256-element super-block of the 16 rows, for each 32-element sub-block s:
+//   float scale[16]                 d * sc_s of each row
+//   float min[16]                   dmin * m_s of each row
+//   uint8 q[8][16][4]               as in LegacyFormat, quants 0..15 as stored
+// A row's super-block contributes x.d * sum_s (scale_s * dot(q_s, x_s) - min_s * sum(x_s)):
+// the integer dot products are exact, the mins need no offset in the accumulator.
+struct Q4_KFormat {
+    using Block = BlockQ4_K;
+    using Column = ColumnSuperBlock;
+    using Activation = BlockQ8_K;
+    static constexpr int64_t kElements = kQK_K;
+    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + kPanelQuantBytes;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+    static constexpr int kPrefetchSteps = 3;   // 144-byte blocks in steps of 48 bytes
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_super_columns(xq, xq_row_bytes, n_batch, n_blocks, out);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
+        for (int half = 0; half < 2; ++half) {
+            const BlockQ4_K* b[8];
+            for (int i = 0; i < 8; ++i) {
+                const int r = half * 8 + i;
+                b[i] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
+                float scale[8], min[8];
+                q4_k_scales_mins(*b[i], scale, min);
+                for (int s = 0; s < 8; ++s) {
+                    float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
+                    f[r] = scale[s];
+                    f[kPanelRows + r] = min[s];
+                }
+            }
+            for (int c = 0; c < 4; ++c) {
+                __m256i lo[8], hi[8];
+                for (int i = 0; i < 8; ++i) q4_k_quant_pair(*b[i], c, lo[i], hi[i]);
+                store_transposed(lo, half, out + (2 * c) * kSubBlockBytes + kQuants);
+                store_transposed(hi, half, out + (2 * c + 1) * kSubBlockBytes + kQuants);
+            }
+        }
+    }
+
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m512 acc[J]) {
+        // Per activation row, the super-block's sum before its scale x.d.
+        __m512 part[J];
+        for (int j = 0; j < J; ++j) part[j] = _mm512_setzero_ps();
+        for (int s = 0; s < 8; ++s) {
+            const uint8_t* sub = block + s * kSubBlockBytes;
+            const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(sub));
+            const __m512 min = _mm512_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            const uint8_t* q = sub + 2 * kPanelRows * sizeof(float);
+            __m512i w[8];
+            for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
+            for (int j = 0; j < J; ++j) {
+                const __m512i sum = dot_32(_mm512_setzero_si512(), w, x[j][k].qs + 32 * s);
+                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, part[j]);
+                part[j] = _mm512_fnmadd_ps(min, _mm512_set1_ps(c[j][k].sub_sums[s]), part[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(c[j][k].d), acc[j]);
+    }
+};
+
+// y[j][r0 .. r0+16) for J activation rows starting at `first`. With kStream false the
+// rows come from a packed panel (n_blocks * kPanelBlockBytes at `src`); otherwise `src` is
+// the weight matrix itself and each block is packed just before use, into a buffer that
+// stays in L1 (small batches, where a whole panel would be read back only once or twice),
+// while the panel at `next` is prefetched.
+template <typename Format, bool kStream, int J>
+void panel_times_columns(const uint8_t* src, size_t row_bytes, int64_t r0, const uint8_t* next, int64_t n_blocks,
+                         const uint8_t* xq, size_t xq_row_bytes, const typename Format::Column* columns,
+                         int64_t first, float* y, int64_t y_stride) {
+    using Activation = typename Format::Activation;
+    using Column = typename Format::Column;
+    constexpr int kSteps = Format::kPrefetchSteps;
+    alignas(64) uint8_t packed[Format::kPanelBlockBytes];
+    const RowStreamsPrefetch prefetch(src + size_t(r0) * row_bytes, next, kPanelRows, row_bytes,
+                                      sizeof(typename Format::Block) / kSteps, kPrefetchDistance);
+    __m512 acc[J];
+    const Activation* x[J];
+    const Column* c[J];
+    for (int j = 0; j < J; ++j) {
+        acc[j] = _mm512_setzero_ps();
+        x[j] = reinterpret_cast<const Activation*>(xq + size_t(first + j) * xq_row_bytes);
+        c[j] = columns + (first + j) * n_blocks;
+    }
+    for (int64_t k = 0; k < n_blocks; ++k) {
+        const uint8_t* block = packed;
+        if constexpr (kStream) {
+            for (int s = 0; s < kSteps; ++s) prefetch.at(k * kSteps + s);
+            Format::pack(src, row_bytes, r0, k, packed);
+        } else {
+            block = src + size_t(k) * Format::kPanelBlockBytes;
+        }
+        Format::template multiply<J>(block, k, x, c, acc);
+    }
     for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + (first + j) * y_stride + r0, acc[j]);
 }
 
+template <typename Format>
 using PanelFn = void (*)(const uint8_t*, size_t, int64_t, const uint8_t*, int64_t, const uint8_t*, size_t,
-                         const ColumnBlock*, int64_t, float*, int64_t);
+                         const typename Format::Column*, int64_t, float*, int64_t);
 
-template <typename Block>
-constexpr PanelFn kPanelFns[kMaxColumns + 1] = {
+template <typename Format, bool kStream>
+constexpr PanelFn<Format> kPanelFns[kMaxColumns + 1] = {
     nullptr,
-    panel_times_columns<Block, 1>, panel_times_columns<Block, 2>, panel_times_columns<Block, 3>,
-    panel_times_columns<Block, 4>, panel_times_columns<Block, 5>, panel_times_columns<Block, 6>,
-    panel_times_columns<Block, 7>, panel_times_columns<Block, 8>,
+    panel_times_columns<Format, kStream, 1>, panel_times_columns<Format, kStream, 2>,
+    panel_times_columns<Format, kStream, 3>, panel_times_columns<Format, kStream, 4>,
+    panel_times_columns<Format, kStream, 5>, panel_times_columns<Format, kStream, 6>,
+    panel_times_columns<Format, kStream, 7>, panel_times_columns<Format, kStream, 8>,
 };
 
-template <typename Block>
+template <typename Format>
 void gemm(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
-          int64_t n_batch, float* y, int64_t y_stride, int32_t offset) {
-    const int64_t n_blocks = w.n_cols / kQK;
+          int64_t n_batch, float* y, int64_t y_stride) {
+    using Column = typename Format::Column;
+    constexpr int kSteps = Format::kPrefetchSteps;
+    const int64_t n_blocks = w.n_cols / Format::kElements;
     const int64_t r_end = r0 + (r1 - r0) / kPanelRows * kPanelRows;
     const bool streaming = n_batch <= kMaxColumns;   // one pass over each panel
-    const size_t panel_bytes = streaming ? 0 : size_t(n_blocks) * kPanelBlockBytes;
-    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(ColumnBlock));
+    const size_t panel_bytes = streaming ? 0 : size_t(n_blocks) * Format::kPanelBlockBytes;
+    uint8_t* scratch = matmul_scratch(panel_bytes + size_t(n_batch * n_blocks) * sizeof(Column));
     uint8_t* panel = scratch;
-    auto* columns = reinterpret_cast<ColumnBlock*>(scratch + panel_bytes);
-    describe_columns(xq, xq_row_bytes, n_batch, n_blocks, offset, columns);
+    auto* columns = reinterpret_cast<Column*>(scratch + panel_bytes);
+    Format::describe(xq, xq_row_bytes, n_batch, n_blocks, columns);
     for (int64_t r = r0; r < r_end; r += kPanelRows) {
         const uint8_t* next = next_group(w, r, kPanelRows, r1);
         if (streaming) {
-            kPanelFns<Block>[n_batch](w.data, w.row_bytes, r, next, n_blocks, xq, xq_row_bytes, columns, 0, y, y_stride);
+            kPanelFns<Format, true>[n_batch](w.data, w.row_bytes, r, next, n_blocks, xq, xq_row_bytes, columns, 0,
+                                             y, y_stride);
             continue;
         }
-        const RowStreamsPrefetch prefetch(w.row(r), next, kPanelRows, w.row_bytes, sizeof(Block),
-                                          kPrefetchDistance);
+        const RowStreamsPrefetch prefetch(w.row(r), next, kPanelRows, w.row_bytes,
+                                          sizeof(typename Format::Block) / kSteps, kPrefetchDistance);
         for (int64_t k = 0; k < n_blocks; ++k) {
-            prefetch.at(k);
-            pack_block<Block>(w.data, w.row_bytes, r, k, panel + size_t(k) * kPanelBlockBytes);
+            for (int s = 0; s < kSteps; ++s) prefetch.at(k * kSteps + s);
+            Format::pack(w.data, w.row_bytes, r, k, panel + size_t(k) * Format::kPanelBlockBytes);
         }
         for (int64_t b = 0; b < n_batch; b += kMaxColumns) {
             const int64_t n = n_batch - b < kMaxColumns ? n_batch - b : kMaxColumns;
-            kPanelFns<void>[n](panel, 0, r, nullptr, n_blocks, xq, xq_row_bytes, columns, b, y, y_stride);
+            kPanelFns<Format, false>[n](panel, 0, r, nullptr, n_blocks, xq, xq_row_bytes, columns, b, y, y_stride);
         }
     }
     if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
@@ -284,8 +394,16 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     if (w.type == TensorType::kQ8_0 && n_batch <= kGemvColumnsMax) {
         return gemv<Q8_0TwoRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
-    if (w.type == TensorType::kQ4_0) return gemm<BlockQ4_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 8);
-    if (w.type == TensorType::kQ8_0) return gemm<BlockQ8_0>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride, 128);
+    if (w.type == TensorType::kQ4_0) {
+        return gemm<LegacyFormat<BlockQ4_0, 8>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
+    if (w.type == TensorType::kQ8_0) {
+        return gemm<LegacyFormat<BlockQ8_0, 128>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
+    // Token generation on Q4_K stays with the vector dot products of the generic tile.
+    if (w.type == TensorType::kQ4_K && n_batch > kGemvColumnsMax) {
+        return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 

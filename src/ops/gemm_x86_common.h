@@ -131,6 +131,53 @@ inline void describe_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_b
     }
 }
 
+// Per Q8_K activation super-block: its scale and the sums of its eight 32-element
+// sub-blocks (from bsums), which meet the weights' sub-block mins.
+struct ColumnSuperBlock {
+    float d;
+    float sub_sums[8];
+};
+
+inline void describe_super_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks,
+                                   ColumnSuperBlock* out) {
+    for (int64_t b = 0; b < n_batch; ++b) {
+        const auto* x = reinterpret_cast<const BlockQ8_K*>(xq + size_t(b) * xq_row_bytes);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            ColumnSuperBlock& c = out[b * n_blocks + k];
+            c.d = x[k].d;
+            for (int s = 0; s < 8; ++s) c.sub_sums[s] = float(x[k].bsums[2 * s] + x[k].bsums[2 * s + 1]);
+        }
+    }
+}
+
+// Scale d * sc_s and min dmin * m_s of each of a Q4_K block's eight sub-blocks (the 6-bit
+// packing of quant/quant_kquants.cpp's unpack_scale_min_k4).
+inline void q4_k_scales_mins(const BlockQ4_K& b, float scale[8], float min[8]) {
+    const uint8_t* p = b.scales;
+    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+    for (int s = 0; s < 8; ++s) {
+        int sc, mn;
+        if (s < 4) {
+            sc = p[s] & 63;
+            mn = p[s + 4] & 63;
+        } else {
+            sc = (p[s + 4] & 0x0f) | ((p[s - 4] >> 6) << 4);
+            mn = (p[s + 4] >> 4) | ((p[s] >> 6) << 4);
+        }
+        scale[s] = d * float(sc);
+        min[s] = dmin * float(mn);
+    }
+}
+
+// The 0..15 quants of Q4_K sub-blocks 2c (low nibbles of bytes 32c..32c+31) and 2c + 1
+// (their high nibbles), in element order.
+inline void q4_k_quant_pair(const BlockQ4_K& b, int c, __m256i& lo, __m256i& hi) {
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+    lo = _mm256_and_si256(packed, mask);
+    hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);
+}
+
 // For Q4_0 weights against activation blocks split in 128-bit halves (elements 0..15 and
 // 16..31 meet the low and high nibbles of the same 16 packed bytes): 32-bit lane i of the
 // 128-bit result is -8 times the activation bytes that lane meets, elements 4i..4i+3 and
