@@ -6,9 +6,10 @@
 # the same seeded F32 values, giving every 2-D matrix that type. llama-quantize's mixes keep
 # some tensors (output.weight for Q4_0) at a finer type, so tensor sizes differ a little from
 # the "bench preset" rows of perf.json; bench marks those reference figures with "~".
-# Q4_K has no quantizer here: bench/make_kquant_bench_model.py fills bench-q8_0.gguf's
-# matrices with random Q4_K blocks (bench-q4_k.gguf, 0.62 GB), good for speed only.
-# Usage: bench/make_bench_models.sh [TYPE ...]   (default: Q4_0 Q8_0; F16, Q4_K also possible)
+# The K-quants have no quantizer here: bench/make_kquant_bench_model.py fills bench-q8_0.gguf's
+# matrices with random blocks, good for speed only: Q4_K (every matrix Q4_K, 0.62 GB) or
+# Q4_K_M (llama-quantize's mix of Q4_K and Q6_K).
+# Usage: bench/make_bench_models.sh [TYPE ...]   (default: Q4_0 Q8_0; F16, Q4_K, Q4_K_M also possible)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${MMOJO_SHARED_DIR:-$ROOT/../shared}
@@ -30,9 +31,9 @@ for type in "${types[@]}"; do
     fi
     echo "making $file ..."
     # Write to a temporary name so that an interrupted run leaves no half file behind.
-    if [ "$type" = Q4_K ]; then
+    if [ "$type" = Q4_K ] || [ "$type" = Q4_K_M ]; then
         [ -s "$OUT/bench-q8_0.gguf" ] || "$0" Q8_0
-        "$PY" "$ROOT/bench/make_kquant_bench_model.py" "$OUT/bench-q8_0.gguf" "$file.tmp"
+        "$PY" "$ROOT/bench/make_kquant_bench_model.py" "$OUT/bench-q8_0.gguf" "$file.tmp" "$type"
     else
         "$PY" "$TOOL" --preset bench --type "$type" --seed 1 "$file.tmp"
     fi

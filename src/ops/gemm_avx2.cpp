@@ -1,5 +1,5 @@
 // Register-blocked matrix products for prompt processing with AVX2 (no VNNI): Q4_0 and Q8_0
-// weights against Q8_0 activations, Q4_K against Q8_K (installed by ops/matmul.cpp at levels
+// weights against Q8_0 activations, Q4_K and Q6_K against Q8_K (installed by ops/matmul.cpp at levels
 // avx2 and avx512; other types, and batches too small to pay for packing, go to the generic
 // tile).
 //
@@ -15,6 +15,8 @@
 //    activations in -127..127; a pair sum reaches 2 * 128 * 127, so every group is widened.
 //  - Q4_K stores its 0..15 quants per 32-element sub-block like Q4_0, beside the rows'
 //    sub-block scales and mins as floats; the mins meet the activation sub-block sums.
+//  - Q6_K stores its quants + 32 (0..63) with a float scale per 16 elements; the offset is
+//    taken off by starting each 16-element sum at -32 * sum(x).
 //
 // See quant/simd_kernels.h for why everything here but the lookup is in an anonymous
 // namespace and no std:: templates are used.
@@ -188,6 +190,81 @@ struct Q4_KFormat {
                 const __m256i sum = dot_u4(q, x[j][k].qs + 32 * s);
                 part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), scale, part[j]);
                 part[j] = _mm256_fnmadd_ps(min, _mm256_set1_ps(c[j][k].sub_sums[s]), part[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(c[j][k].d), acc[j]);
+    }
+};
+
+// Q6_K, per 256-element super-block of the 8 rows, for each 32-element sub-block s:
+//   float scale[2][8]               d * sc of each row's two 16-element groups
+//   uint8 q[8][8][4]                quants 0..63 (value + 32)
+// as in gemm_avx512vnni.cpp's Q6_KFormat. A pair sum of VPMADDUBSW reaches 2 * 63 * 127, so
+// two of them are added in 16 bits before widening.
+struct Q6_KFormat {
+    using Block = BlockQ6_K;
+    using Column = ColumnSuperBlock16;
+    using Activation = BlockQ8_K;
+    static constexpr int64_t kElements = kQK_K;
+    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_q6_k_columns(xq, xq_row_bytes, n_batch, n_blocks, out);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
+        const BlockQ6_K* b[kPanelRows];
+        for (int r = 0; r < kPanelRows; ++r) {
+            b[r] = &reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes)[k];
+            const float d = _cvtsh_ss(b[r]->d);
+            for (int s = 0; s < 8; ++s) {
+                float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
+                f[r] = d * float(b[r]->scales[2 * s]);
+                f[kPanelRows + r] = d * float(b[r]->scales[2 * s + 1]);
+            }
+        }
+        for (int s = 0; s < 8; ++s) {
+            __m256i rows[kPanelRows];
+            for (int r = 0; r < kPanelRows; ++r) rows[r] = q6_k_sub_block_quants(*b[r], s);
+            store_transposed(rows, out + s * kSubBlockBytes + kQuants);
+        }
+    }
+
+    // Groups g0..g0+3 of q (16 elements) times x[0..15], per lane.
+    static __m256i dot_16(const __m256i* q, const int8_t* x) {
+        __m256i pairs[4];
+        for (int g = 0; g < 4; ++g) {
+            int32_t v;
+            std::memcpy(&v, x + 4 * g, sizeof v);
+            pairs[g] = _mm256_maddubs_epi16(q[g], _mm256_set1_epi32(v));
+        }
+        const __m256i ones = _mm256_set1_epi16(1);
+        return _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(pairs[0], pairs[1]), ones),
+                                _mm256_madd_epi16(_mm256_add_epi16(pairs[2], pairs[3]), ones));
+    }
+
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m256 acc[J]) {
+        __m256 part[J];   // per activation row, the super-block's sum before its scale x.d
+        for (int j = 0; j < J; ++j) part[j] = _mm256_setzero_ps();
+        for (int s = 0; s < 8; ++s) {
+            const uint8_t* sub = block + s * kSubBlockBytes;
+            const __m256 scale0 = _mm256_loadu_ps(reinterpret_cast<const float*>(sub));
+            const __m256 scale1 = _mm256_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            __m256i q[8];
+            for (int g = 0; g < 8; ++g) {
+                q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kPanelRows * sizeof(float) + g * 32));
+            }
+            for (int j = 0; j < J; ++j) {
+                const int8_t* xs = x[j][k].qs + 32 * s;
+                const __m256i sum0 = _mm256_add_epi32(dot_16(q, xs), _mm256_set1_epi32(c[j][k].neg_offset_sums[2 * s]));
+                const __m256i sum1 =
+                    _mm256_add_epi32(dot_16(q + 4, xs + 16), _mm256_set1_epi32(c[j][k].neg_offset_sums[2 * s + 1]));
+                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum0), scale0, part[j]);
+                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum1), scale1, part[j]);
             }
         }
         for (int j = 0; j < J; ++j) acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(c[j][k].d), acc[j]);
@@ -369,6 +446,7 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
             return gemm<LegacyFormat<Q8_0Panel>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
         }
         if (w.type == TensorType::kQ4_K) return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        if (w.type == TensorType::kQ6_K) return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }

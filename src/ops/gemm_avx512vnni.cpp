@@ -1,5 +1,5 @@
-// Register-blocked matrix products for prompt processing with AVX-512 VNNI: Q4_0, Q8_0 and
-// Q4_K weights against Q8_0 / Q8_K activations (installed by ops/matmul.cpp at level
+// Register-blocked matrix products for prompt processing with AVX-512 VNNI: Q4_0, Q8_0, Q4_K
+// and Q6_K weights against Q8_0 / Q8_K activations (installed by ops/matmul.cpp at level
 // avx512vnni; other types, and batches too small to pay for packing, go to the generic tile).
 //
 // A vector dot product reads one weight row per activation row. Here 16 weight rows are
@@ -192,6 +192,74 @@ struct Q4_KFormat {
                 const __m512i sum = dot_32(_mm512_setzero_si512(), w, x[j][k].qs + 32 * s);
                 part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, part[j]);
                 part[j] = _mm512_fnmadd_ps(min, _mm512_set1_ps(c[j][k].sub_sums[s]), part[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(c[j][k].d), acc[j]);
+    }
+};
+
+// Q6_K, per 256-element super-block of the 16 rows, for each 32-element sub-block s:
+//   float scale[2][16]              d * sc of each row's two 16-element groups
+//   uint8 q[8][16][4]               quants 0..63 (value + 32), as in LegacyFormat
+// Each 16-element group's integer dot product starts at -32 * sum(x) of its 16 activations
+// (ColumnSuperBlock16), which makes it the product with the signed values.
+struct Q6_KFormat {
+    using Block = BlockQ6_K;
+    using Column = ColumnSuperBlock16;
+    using Activation = BlockQ8_K;
+    static constexpr int64_t kElements = kQK_K;
+    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + kPanelQuantBytes;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+    static constexpr int kPrefetchSteps = 4;   // 210-byte blocks in steps of 52 bytes
+
+    static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
+        describe_q6_k_columns(xq, xq_row_bytes, n_batch, n_blocks, out);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
+        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
+        for (int half = 0; half < 2; ++half) {
+            const BlockQ6_K* b[8];
+            for (int i = 0; i < 8; ++i) {
+                const int r = half * 8 + i;
+                b[i] = &reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes)[k];
+                const float d = _cvtsh_ss(b[i]->d);
+                for (int s = 0; s < 8; ++s) {
+                    float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
+                    f[r] = d * float(b[i]->scales[2 * s]);
+                    f[kPanelRows + r] = d * float(b[i]->scales[2 * s + 1]);
+                }
+            }
+            for (int s = 0; s < 8; ++s) {
+                __m256i rows[8];
+                for (int i = 0; i < 8; ++i) rows[i] = q6_k_sub_block_quants(*b[i], s);
+                store_transposed(rows, half, out + s * kSubBlockBytes + kQuants);
+            }
+        }
+    }
+
+    template <int J>
+    static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
+                         __m512 acc[J]) {
+        __m512 part[J];   // per activation row, the super-block's sum before its scale x.d
+        for (int j = 0; j < J; ++j) part[j] = _mm512_setzero_ps();
+        for (int s = 0; s < 8; ++s) {
+            const uint8_t* sub = block + s * kSubBlockBytes;
+            const __m512 scale0 = _mm512_loadu_ps(reinterpret_cast<const float*>(sub));
+            const __m512 scale1 = _mm512_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            const uint8_t* q = sub + 2 * kPanelRows * sizeof(float);
+            __m512i w[8];
+            for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
+            for (int j = 0; j < J; ++j) {
+                const int8_t* xs = x[j][k].qs + 32 * s;
+                __m512i sum0 = _mm512_set1_epi32(c[j][k].neg_offset_sums[2 * s]);
+                __m512i sum1 = _mm512_set1_epi32(c[j][k].neg_offset_sums[2 * s + 1]);
+                for (int g = 0; g < 4; ++g) {
+                    sum0 = _mm512_dpbusd_epi32(sum0, w[g], broadcast4(xs + 4 * g));
+                    sum1 = _mm512_dpbusd_epi32(sum1, w[g + 4], broadcast4(xs + 16 + 4 * g));
+                }
+                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum0), scale0, part[j]);
+                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum1), scale1, part[j]);
             }
         }
         for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(c[j][k].d), acc[j]);
@@ -400,9 +468,12 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     if (w.type == TensorType::kQ8_0) {
         return gemm<LegacyFormat<BlockQ8_0, 128>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
-    // Token generation on Q4_K stays with the vector dot products of the generic tile.
+    // Token generation on the K-quants stays with the vector dot products of the generic tile.
     if (w.type == TensorType::kQ4_K && n_batch > kGemvColumnsMax) {
         return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    }
+    if (w.type == TensorType::kQ6_K && n_batch > kGemvColumnsMax) {
+        return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }

@@ -178,6 +178,38 @@ inline void q4_k_quant_pair(const BlockQ4_K& b, int c, __m256i& lo, __m256i& hi)
     hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);
 }
 
+// Per Q8_K activation super-block, for Q6_K weights: its scale and -32 times the sum of each
+// 16-element group (bsums), the term that undoes the + 32 that makes Q6_K quants unsigned.
+struct ColumnSuperBlock16 {
+    float d;
+    int32_t neg_offset_sums[16];
+};
+
+inline void describe_q6_k_columns(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks,
+                                  ColumnSuperBlock16* out) {
+    for (int64_t b = 0; b < n_batch; ++b) {
+        const auto* x = reinterpret_cast<const BlockQ8_K*>(xq + size_t(b) * xq_row_bytes);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            ColumnSuperBlock16& c = out[b * n_blocks + k];
+            c.d = x[k].d;
+            for (int i = 0; i < 16; ++i) c.neg_offset_sums[i] = -32 * int32_t(x[k].bsums[i]);
+        }
+    }
+}
+
+// The 0..63 quants (value + 32) of Q6_K's 32-element sub-block s (0..7), in element order:
+// elements 128h + 32j + l, l < 32, take their low 4 bits from ql[64h + 32(j % 2) + l] (low
+// nibble for j < 2, high for j >= 2) and bits 4..5 from bits 2j..2j+1 of qh[32h + l].
+inline __m256i q6_k_sub_block_quants(const BlockQ6_K& b, int s) {
+    const int h = s / 4, j = s % 4;
+    const __m256i nibbles = _mm256_set1_epi8(0x0f);
+    const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32 * (j % 2)));
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
+    const __m256i low = _mm256_and_si256(j < 2 ? l : _mm256_srli_epi16(l, 4), nibbles);
+    const __m256i high = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j)), _mm256_set1_epi8(3));
+    return _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
+}
+
 // For Q4_0 weights against activation blocks split in 128-bit halves (elements 0..15 and
 // 16..31 meet the low and high nibbles of the same 16 packed bytes): 32-bit lane i of the
 // 128-bit result is -8 times the activation bytes that lane meets, elements 4i..4i+3 and
