@@ -1,18 +1,26 @@
 // simd_selfcheck: compares every SIMD dot-product kernel of this build with the generic
-// kernel of its type, at every kernel level this CPU supports, and exits non-zero on any
+// kernel of its type, and the matrix-product tile (ops/matmul.h's matmul_tile(): the
+// register-blocked GEMM of ops/gemm_<isa>.cpp where the level has one) with
+// matmul_tile_generic, at every kernel level this CPU supports, and exits non-zero on any
 // mismatch. It needs no test framework, so it can be cross-built (zig c++) and run under an
 // emulator (tests/integration/test_simd_neon.py runs it under qemu-aarch64-static).
 //
-//   simd_selfcheck [--expect-level LEVEL] [--min-kernels N]
+//   simd_selfcheck [--expect-level LEVEL] [--min-kernels N] [--min-tiles N]
 //
 // --expect-level: also fail unless detect_cpu_level() names LEVEL (checks detection under
-// an emulated CPU model). --min-kernels: fail unless at least N (level, type) kernels were
-// compared (so a build without kernel files cannot pass by comparing nothing).
+// an emulated CPU model). --min-kernels / --min-tiles: fail unless at least N (level, type)
+// kernels / tiles were compared (so a build without kernel files cannot pass by comparing
+// nothing).
 //
 // Data and tolerance as tests/unit/simd_kernels_test.cpp: random weights (finite random f16
-// scales; Q8_0 weights and activations from the quantizers), 1..64 blocks, odd byte
-// offsets; |simd - generic| <= 1e-5 * sum |x_i y_i| of the dequantized rows.
+// scales; Q8_0 weights and activations from the quantizers; now and then a row or an
+// activation row of extremes), 1..64 blocks, odd byte offsets; |simd - generic| <= 1e-5 *
+// sum |x_i y_i| of the dequantized rows. The tiles as that file's
+// EveryLevelsMatmulTileMatchesTheGenericTile: 53 weight rows of 1, 3 and 9 blocks, batches
+// of 1, 3, 4, 8, 11 and 19 activation rows, row ranges [0, 53), [16, 48) and [7, 40) (not
+// multiples of any panel height), and nothing written outside the range.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/matmul.h"
 #include "quant/dispatch.h"
 #include "quant/float16.h"
 #include "quant/tensor_type.h"
@@ -64,18 +73,24 @@ std::vector<uint8_t> quantize(TensorType t, const std::vector<float>& x) {
     return out;
 }
 
-std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+// extremes: every element at the block's max magnitude (all quants +-127, the largest
+// products).
+std::vector<float> random_floats(int64_t n, std::mt19937& rng, bool extremes = false) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) f = u(rng);
+    for (float& f : v) {
+        f = u(rng);
+        if (extremes) f = f < 0 ? -1.0f : 1.0f;
+    }
     return v;
 }
 
-std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng) {
+// A weight row of n elements of type t (extremes: quant bytes all 0x00 or 0xff).
+std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, bool extremes = false) {
     const TensorTypeTraits& row = *tensor_type_traits(t);
-    if (row.from_float) return quantize(t, random_floats(n, rng));
+    if (row.from_float) return quantize(t, random_floats(n, rng, extremes));
     std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
-    for (uint8_t& b : bytes) b = uint8_t(rng());
+    for (uint8_t& b : bytes) b = uint8_t(extremes ? (rng() & 1 ? 0xff : 0x00) : rng());
     std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
     for (size_t base = 0; base < bytes.size(); base += row.block_bytes) {
         for (size_t off : f16_fields(t)) {
@@ -124,19 +139,107 @@ int check(CpuLevel level, TensorType t, VecDotFn kernel, std::mt19937& rng) {
     return bad;
 }
 
+// Copies `bytes` to an address `offset` bytes past a 64-byte boundary.
+struct Misaligned {
+    std::vector<uint8_t> storage;
+    uint8_t* data;
+    Misaligned(const std::vector<uint8_t>& bytes, size_t offset) : storage(bytes.size() + 128) {
+        const auto addr = reinterpret_cast<uintptr_t>(storage.data());
+        data = storage.data() + ((64 - addr % 64) % 64) + offset;
+        std::memcpy(data, bytes.data(), bytes.size());
+    }
+};
+
+// matmul_tile() (of the level select_kernels installed) against matmul_tile_generic on
+// random matrices of type t. Adds the tiles compared to `tiles`; returns the mismatches
+// (each case stops at its first bad output).
+int check_tile(CpuLevel level, TensorType t, std::mt19937& rng, int& tiles) {
+    const MatmulTileFn tile = matmul_tile();
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    const TensorType ty = row.vec_dot_type;
+    const int64_t unit = row.block_size > tensor_type_traits(ty)->block_size
+                             ? row.block_size
+                             : tensor_type_traits(ty)->block_size;
+    constexpr int64_t kRows = 53;
+    int bad = 0;
+    for (int64_t n_cols : {unit, 3 * unit, (row.block_size == 1 ? 40 : 9) * unit}) {
+        if (row.block_size == 1 && n_cols > 2048) continue;
+        std::vector<uint8_t> w_bytes;
+        for (int64_t r = 0; r < kRows; ++r) {
+            const std::vector<uint8_t> one = random_weights(t, n_cols, rng, r % 11 == 5);
+            w_bytes.insert(w_bytes.end(), one.begin(), one.end());
+        }
+        const Misaligned mw(w_bytes, 5);
+        const Matrix w = make_matrix("w", t, n_cols, kRows, mw.data);
+        for (int64_t n_batch : {1, 3, 4, 8, 11, 19}) {
+            std::vector<uint8_t> x_bytes;
+            for (int64_t b = 0; b < n_batch; ++b) {
+                const std::vector<uint8_t> one = quantize(ty, random_floats(n_cols, rng, b == 2));
+                x_bytes.insert(x_bytes.end(), one.begin(), one.end());
+            }
+            const Misaligned mx(x_bytes, 3);
+            const size_t x_row = tensor_row_bytes(ty, n_cols);
+            const int64_t ranges[3][2] = {{0, kRows}, {16, 48}, {7, 40}};
+            for (const auto& range : ranges) {
+                const int64_t r0 = range[0], r1 = range[1];
+                std::vector<float> want(size_t(n_batch * kRows), -1.0f), got = want;
+                matmul_tile_generic(w, r0, r1, mx.data, x_row, n_batch, want.data(), kRows);
+                tile(w, r0, r1, mx.data, x_row, n_batch, got.data(), kRows);
+                bool ok = true;
+                for (int64_t b = 0; b < n_batch && ok; ++b) {
+                    for (int64_t r = 0; r < kRows && ok; ++r) {
+                        const size_t i = size_t(b * kRows + r);
+                        if (r < r0 || r >= r1) {
+                            if (got[i] != -1.0f) {
+                                std::printf("MISMATCH tile %s %s cols=%lld batch=%lld rows [%lld,%lld): "
+                                            "wrote row %lld of activation %lld\n",
+                                            cpu_level_name(level), row.name, static_cast<long long>(n_cols),
+                                            static_cast<long long>(n_batch), static_cast<long long>(r0),
+                                            static_cast<long long>(r1), static_cast<long long>(r),
+                                            static_cast<long long>(b));
+                                ok = false;
+                            }
+                            continue;
+                        }
+                        const double tol =
+                            kRelTolerance * abs_products(t, w.row(r), ty, mx.data + size_t(b) * x_row, n_cols) +
+                            1e-30;
+                        if (!(std::fabs(double(got[i]) - want[i]) <= tol)) {
+                            std::printf("MISMATCH tile %s %s cols=%lld batch=%lld rows [%lld,%lld) r=%lld b=%lld: "
+                                        "tile %.9g generic %.9g (tolerance %.3g)\n",
+                                        cpu_level_name(level), row.name, static_cast<long long>(n_cols),
+                                        static_cast<long long>(n_batch), static_cast<long long>(r0),
+                                        static_cast<long long>(r1), static_cast<long long>(r),
+                                        static_cast<long long>(b), got[i], want[i], tol);
+                            ok = false;
+                        }
+                    }
+                }
+                if (!ok) ++bad;
+                ++tiles;
+            }
+        }
+    }
+    return bad;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string expect;
     int min_kernels = 0;
+    int min_tiles = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--expect-level" && i + 1 < argc) {
             expect = argv[++i];
         } else if (a == "--min-kernels" && i + 1 < argc) {
             min_kernels = std::atoi(argv[++i]);
+        } else if (a == "--min-tiles" && i + 1 < argc) {
+            min_tiles = std::atoi(argv[++i]);
         } else {
-            std::fprintf(stderr, "usage: %s [--expect-level LEVEL] [--min-kernels N]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--expect-level LEVEL] [--min-kernels N] [--min-tiles N]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -149,6 +252,7 @@ int main(int argc, char** argv) {
     }
     std::mt19937 rng(12345);
     int kernels = 0;
+    int tiles = 0;
     for (CpuLevel level : kAllLevels) {
         const bool supported = level == CpuLevel::kGeneric ||
                                ((is_x86(level) && is_x86(best)) || (is_arm(level) && is_arm(best)));
@@ -169,10 +273,32 @@ int main(int argc, char** argv) {
             failures += bad;
             ++kernels;
         }
+        // The generic tile is the oracle: at level generic only check that it is installed;
+        // elsewhere say whether the level has a GEMM of its own (the test asks for one).
+        const bool own_tile = matmul_tile() != matmul_tile_generic;
+        if (level == CpuLevel::kGeneric) {
+            if (own_tile) {
+                std::printf("FAIL: level generic installed a tile other than matmul_tile_generic\n");
+                ++failures;
+            }
+            continue;
+        }
+        std::printf("tile %-10s %s\n", cpu_level_name(level), own_tile ? "register-blocked" : "generic");
+        for (TensorType t : kDotTypes) {
+            const int bad = check_tile(level, t, rng, tiles);
+            std::printf("tile %-10s %-7s %s\n", cpu_level_name(level), tensor_type_traits(t)->name,
+                        bad ? "FAIL" : "ok");
+            failures += bad;
+        }
     }
-    std::printf("%d kernels compared, %d failures\n", kernels, failures);
+    select_kernels(best);
+    std::printf("%d kernels compared, %d tiles compared, %d failures\n", kernels, tiles, failures);
     if (kernels < min_kernels) {
         std::printf("FAIL: fewer than %d kernels compared\n", min_kernels);
+        return 1;
+    }
+    if (tiles < min_tiles) {
+        std::printf("FAIL: fewer than %d tiles compared\n", min_tiles);
         return 1;
     }
     return failures == 0 ? 0 : 1;

@@ -11,6 +11,8 @@ namespace mmojo {
 
 MatmulTileFn matmul_tile_avx2();         // gemm_avx2.cpp (also used at level avx512)
 MatmulTileFn matmul_tile_avx512vnni();   // gemm_avx512vnni.cpp
+MatmulTileFn matmul_tile_neon();         // gemm_neon.cpp
+MatmulTileFn matmul_tile_neondot();      // gemm_neondot.cpp
 
 // Per-thread scratch memory for tile kernels: at least `bytes`, 64-byte aligned, valid
 // until the same thread asks again. Lives in matmul.cpp (not an ISA file).

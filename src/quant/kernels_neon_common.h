@@ -11,7 +11,8 @@
 //   static int32x4_t dot16(int8x16_t x, int8x16_t y);   the same for 16 pairs
 //   static constexpr int kBlockAccumulators;   1 or 2 float accumulators in Q4_0 / Q8_0
 // Blocks are scaled by d_x * d_y in float lanes; K-quant and IQ4_XS sub-block scales
-// multiply the s32 lanes, so each super-block's integer sum is exact.
+// multiply the s32 lanes, so each super-block's integer sum is exact. ops/gemm_neon_common.h
+// (the register-blocked prompt kernels) reuses its scalar helpers.
 //
 // Everything here has internal linkage, so each including file compiles its own copy with
 // its own instruction-set flags (see quant/simd_kernels.h); it needs AArch64 Advanced SIMD.
