@@ -47,10 +47,10 @@ constexpr TensorType kDotTypes[] = {
 };
 
 constexpr CpuLevel kAllLevels[] = {CpuLevel::kGeneric, CpuLevel::kAvx2,  CpuLevel::kAvx512,
-                                   CpuLevel::kAvx512Vnni, CpuLevel::kNeon, CpuLevel::kNeonDot};
+                                   CpuLevel::kAvx512Vnni, CpuLevel::kAmx, CpuLevel::kNeon, CpuLevel::kNeonDot};
 
 bool is_x86(CpuLevel l) {
-    return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni;
+    return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni || l == CpuLevel::kAmx;
 }
 bool is_arm(CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; }
 

@@ -13,7 +13,7 @@ CpuLevel resolve_cpu_level(const std::string& name) {
     const CpuLevel best = detect_cpu_level();
     if (name.empty() || name == "auto") return best;
     const CpuLevel all[] = {CpuLevel::kGeneric, CpuLevel::kAvx2, CpuLevel::kAvx512, CpuLevel::kAvx512Vnni,
-                            CpuLevel::kNeon, CpuLevel::kNeonDot};
+                            CpuLevel::kAmx, CpuLevel::kNeon, CpuLevel::kNeonDot};
     for (CpuLevel l : all) {
         if (name != cpu_level_name(l)) continue;
         const std::vector<CpuLevel> supported = supported_cpu_levels();

@@ -188,7 +188,7 @@ OptionSpec float_option(std::vector<std::string> names, OptionGroup group, std::
 constexpr double kInf = std::numeric_limits<double>::max();
 constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
 
-const char* const kCpuLevels[] = {"generic", "avx2", "avx512", "avx512vnni", "neon", "neondot"};
+const char* const kCpuLevels[] = {"generic", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot"};
 
 std::vector<OptionSpec> build_table() {
     using G = OptionGroup;
@@ -265,7 +265,7 @@ std::vector<OptionSpec> build_table() {
                      }));
     t.push_back(make({"--cpu-features"}, ValueKind::kEnum, "LEVEL", G::kCommon, "MMOJO_CPU_FEATURES",
                      "ours: use at most this SIMD level instead of the best the CPU has: generic, avx2, "
-                     "avx512, avx512vnni (x86-64), neon, neondot (ARM64), or auto",
+                     "avx512, avx512vnni, amx (x86-64), neon, neondot (ARM64), or auto",
                      [] { return std::string("auto"); },
                      [](Options& o, const std::string& f, const std::string& v) {
                          if (v == "auto") {
@@ -279,8 +279,8 @@ std::vector<OptionSpec> build_table() {
                              }
                          }
                          throw OptionsError("unknown CPU feature level " + in_quotes(v) + " for " + f +
-                                            ": expected auto, generic, avx2, avx512, avx512vnni, neon "
-                                            "or neondot");
+                                            ": expected auto, generic, avx2, avx512, avx512vnni, amx, "
+                                            "neon or neondot");
                      }));
     t.push_back(make({"-ngl", "--gpu-layers", "--n-gpu-layers"}, ValueKind::kString, "N", G::kCommon,
                      "LLAMA_ARG_N_GPU_LAYERS", "accepted for compatibility and ignored (CPU only)", nullptr,

@@ -11,6 +11,7 @@ namespace mmojo {
 
 MatmulTileFn matmul_tile_avx2();         // gemm_avx2.cpp (also used at level avx512)
 MatmulTileFn matmul_tile_avx512vnni();   // gemm_avx512vnni.cpp
+MatmulTileFn matmul_tile_amx();          // gemm_amx.cpp (Q4_0/Q8_0 batches; else avx512vnni's)
 MatmulTileFn matmul_tile_neon();         // gemm_neon.cpp
 MatmulTileFn matmul_tile_neondot();      // gemm_neondot.cpp
 

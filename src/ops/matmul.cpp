@@ -32,6 +32,9 @@ MatmulTileFn tile_for_level(CpuLevel level) {
 #if defined(MMOJO_HAVE_AVX512VNNI)
         case CpuLevel::kAvx512Vnni: return matmul_tile_avx512vnni();
 #endif
+#if defined(MMOJO_HAVE_AMX)
+        case CpuLevel::kAmx: return matmul_tile_amx();
+#endif
 #if defined(MMOJO_HAVE_NEON)
         case CpuLevel::kNeon: return matmul_tile_neon();
 #endif

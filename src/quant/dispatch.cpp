@@ -2,8 +2,13 @@
 //
 // x86: CPUID leaf 1 (ECX: FMA bit 12, OSXSAVE 27, AVX 28, F16C 29) and leaf 7 sub-leaf 0
 // (EBX: AVX2 bit 5, BMI2 8, AVX512F 16, AVX512DQ 17, AVX512BW 30, AVX512VL 31; ECX:
-// AVX512_VNNI 11), plus XGETBV(0) to check that the OS saves YMM (XCR0 bits 1-2) and
-// opmask/ZMM state (bits 5-7); an instruction set the OS does not save is unusable.
+// AVX512_VNNI 11; EDX: AMX-TILE 24, AMX-INT8 25), plus XGETBV(0) to check that the OS saves
+// YMM (XCR0 bits 1-2), opmask/ZMM state (bits 5-7) and tile state (XTILECFG 17, XTILEDATA
+// 18); an instruction set the OS does not save is unusable. Linux also wants each process
+// to ask for tile data before its first AMX instruction (arch_prctl ARCH_REQ_XCOMP_PERM,
+// Documentation/arch/x86/xstate.rst); without it that instruction faults. Windows and macOS
+// are never given the AMX level (our Windows build also runs under wine on Linux, where
+// nobody asks).
 // AArch64: NEON is architectural; the dot-product extension comes from HWCAP_ASIMDDP on
 // Linux/Android, sysctl hw.optional.arm.FEAT_DotProd on macOS, and
 // PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE on Windows.
@@ -21,6 +26,10 @@
 #include <intrin.h>
 #else
 #include <cpuid.h>
+#endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 #elif defined(__aarch64__) || defined(_M_ARM64)
 #define MMOJO_AARCH64 1
@@ -76,6 +85,19 @@ uint64_t read_xcr0() {
 
 inline bool bit(uint32_t reg, int n) { return ((reg >> n) & 1u) != 0; }
 
+// Whether this process may execute AMX instructions. Asked once per process (the answer
+// holds for every thread, including ones created later).
+[[maybe_unused]] bool amx_permitted() {
+#if defined(__linux__)
+    constexpr int kArchReqXcompPerm = 0x1023;   // arch_prctl code, asm/prctl.h
+    constexpr unsigned long kXfeatureXtiledata = 18;
+    static const bool granted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+    return granted;
+#else
+    return false;
+#endif
+}
+
 CpuLevel detect_x86() {
     const uint32_t max_leaf = cpuid(0, 0).eax;
     if (max_leaf < 7) return CpuLevel::kGeneric;
@@ -91,7 +113,13 @@ CpuLevel detect_x86() {
     const bool avx512 = os_zmm && bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) &&
                         bit(l7.ebx, 31);
     if (!avx512) return CpuLevel::kAvx2;
-    return bit(l7.ecx, 11) ? CpuLevel::kAvx512Vnni : CpuLevel::kAvx512;
+    if (!bit(l7.ecx, 11)) return CpuLevel::kAvx512;
+#if defined(MMOJO_HAVE_AMX)   // the level exists only in builds with its kernel file
+    const bool os_tiles = (xcr0 & 0x60000u) == 0x60000u;
+    const bool amx = os_tiles && bit(l7.edx, 24) && bit(l7.edx, 25);
+    if (amx && amx_permitted()) return CpuLevel::kAmx;
+#endif
+    return CpuLevel::kAvx512Vnni;
 }
 
 #endif  // MMOJO_X86
@@ -141,6 +169,7 @@ CpuLevel g_selected = CpuLevel::kGeneric;
 // The next level down within a family; kGeneric ends every chain.
 CpuLevel lower_level(CpuLevel level) {
     switch (level) {
+        case CpuLevel::kAmx: return CpuLevel::kAvx512Vnni;
         case CpuLevel::kAvx512Vnni: return CpuLevel::kAvx512;
         case CpuLevel::kAvx512: return CpuLevel::kAvx2;
         case CpuLevel::kNeonDot: return CpuLevel::kNeon;
@@ -209,6 +238,7 @@ const char* cpu_level_name(CpuLevel level) {
         case CpuLevel::kAvx2: return "avx2";
         case CpuLevel::kAvx512: return "avx512";
         case CpuLevel::kAvx512Vnni: return "avx512vnni";
+        case CpuLevel::kAmx: return "amx";
         case CpuLevel::kNeon: return "neon";
         case CpuLevel::kNeonDot: return "neondot";
     }

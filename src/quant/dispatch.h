@@ -13,9 +13,12 @@ namespace mmojo {
 //   kAvx2:       AVX2 + FMA + F16C + BMI2 (the flags *_avx2.cpp files are built with)
 //   kAvx512:     kAvx2 + AVX-512 F/BW/VL/DQ, with the OS saving ZMM state
 //   kAvx512Vnni: kAvx512 + AVX512-VNNI (vpdpbusd)
+//   kAmx:        kAvx512Vnni + AMX-TILE + AMX-INT8 with the OS saving tile state, and on
+//                Linux the process's permission to use it granted (never on Windows or
+//                macOS); only the prompt-processing GEMM uses it, vec_dot is avx512vnni's
 //   kNeon:       AArch64 Advanced SIMD (always present on aarch64)
 //   kNeonDot:    kNeon + the dot-product extension (sdot/udot, FEAT_DotProd)
-enum class CpuLevel { kGeneric, kAvx2, kAvx512, kAvx512Vnni, kNeon, kNeonDot };
+enum class CpuLevel { kGeneric, kAvx2, kAvx512, kAvx512Vnni, kAmx, kNeon, kNeonDot };
 
 // The best level this CPU and OS support (kGeneric on other architectures).
 CpuLevel detect_cpu_level();
@@ -42,7 +45,7 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type);
 // dot product, such as Q8_K).
 VecDotFn vec_dot_for_level(CpuLevel level, TensorType type);
 
-// "generic", "avx2", "avx512", "avx512vnni", "neon", "neondot".
+// "generic", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot".
 const char* cpu_level_name(CpuLevel level);
 
 }  // namespace mmojo

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 QEMU = shutil.which("qemu-aarch64-static")
 SRC = ROOT / "src"
-X86_SUFFIXES = ("avx2", "avx512", "avx512vnni")
+X86_SUFFIXES = ("avx2", "avx512", "avx512vnni", "amx")
 
 # Per-ISA flags by file-name suffix as zig's clang spells them (it reads -march as a CPU
 # name), as CMakeLists.txt gives them.

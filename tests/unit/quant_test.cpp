@@ -560,11 +560,12 @@ std::set<std::string> linux_cpu_flags() {
 TEST(Dispatch, LevelNamesAreDistinct) {
     std::set<std::string> names;
     for (CpuLevel l : {CpuLevel::kGeneric, CpuLevel::kAvx2, CpuLevel::kAvx512,
-                       CpuLevel::kAvx512Vnni, CpuLevel::kNeon, CpuLevel::kNeonDot}) {
+                       CpuLevel::kAvx512Vnni, CpuLevel::kAmx, CpuLevel::kNeon, CpuLevel::kNeonDot}) {
         names.insert(cpu_level_name(l));
     }
-    EXPECT_EQ(names.size(), 6u);
+    EXPECT_EQ(names.size(), 7u);
     EXPECT_STREQ(cpu_level_name(CpuLevel::kAvx512Vnni), "avx512vnni");
+    EXPECT_STREQ(cpu_level_name(CpuLevel::kAmx), "amx");
 }
 
 TEST(Dispatch, DetectionAgreesWithProcCpuinfo) {
@@ -576,7 +577,10 @@ TEST(Dispatch, DetectionAgreesWithProcCpuinfo) {
     const bool avx512 = avx2 && f.count("avx512f") && f.count("avx512bw") &&
                         f.count("avx512vl") && f.count("avx512dq");
     const bool vnni = avx512 && f.count("avx512_vnni");
-    const CpuLevel expected = vnni     ? CpuLevel::kAvx512Vnni
+    // Linux lists the AMX flags only when it supports tile state for processes.
+    const bool amx = vnni && f.count("amx_tile") && f.count("amx_int8");
+    const CpuLevel expected = amx      ? CpuLevel::kAmx
+                              : vnni   ? CpuLevel::kAvx512Vnni
                               : avx512 ? CpuLevel::kAvx512
                               : avx2   ? CpuLevel::kAvx2
                                        : CpuLevel::kGeneric;

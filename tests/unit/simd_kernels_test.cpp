@@ -197,6 +197,55 @@ TEST(SimdKernels, ForcingALevelInstallsThatLevelsKernels) {
     EXPECT_EQ(selected_cpu_level(), detect_cpu_level());
 }
 
+// Rows [r0, r1) of random `n_rows` x `n_cols` weight matrices of type t times random
+// activation batches of each size in `batches`, through `tile` and through
+// matmul_tile_generic, for each row range; returns the number of products compared.
+int compare_tile_with_generic(MatmulTileFn tile, const char* level, TensorType t, int64_t n_cols, int64_t n_rows,
+                              const std::vector<int64_t>& batches,
+                              const std::vector<std::pair<int64_t, int64_t>>& ranges, std::mt19937& rng) {
+    const TensorTypeTraits& row = *tensor_type_traits(t);
+    const TensorType ty = row.vec_dot_type;
+    int compared = 0;
+    std::vector<uint8_t> w_bytes;
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const std::vector<uint8_t> one = random_weights(t, n_cols, rng, r % 11 == 5);
+        w_bytes.insert(w_bytes.end(), one.begin(), one.end());
+    }
+    const Misaligned mw(w_bytes, 5);
+    const Matrix w = make_matrix("w", t, n_cols, n_rows, mw.data);
+    for (int64_t n_batch : batches) {
+        std::vector<uint8_t> x_bytes;
+        for (int64_t b = 0; b < n_batch; ++b) {
+            const std::vector<uint8_t> one = quantize(ty, random_floats(n_cols, rng, b == 2));
+            x_bytes.insert(x_bytes.end(), one.begin(), one.end());
+        }
+        const Misaligned mx(x_bytes, 3);
+        const size_t x_row = tensor_row_bytes(ty, n_cols);
+        for (auto [r0, r1] : ranges) {
+            std::vector<float> want(size_t(n_batch * n_rows), -1.0f), got = want;
+            matmul_tile_generic(w, r0, r1, mx.data, x_row, n_batch, want.data(), n_rows);
+            tile(w, r0, r1, mx.data, x_row, n_batch, got.data(), n_rows);
+            for (int64_t b = 0; b < n_batch; ++b) {
+                for (int64_t r = 0; r < n_rows; ++r) {
+                    const size_t i = size_t(b * n_rows + r);
+                    if (r < r0 || r >= r1) {
+                        EXPECT_EQ(got[i], -1.0f) << "wrote outside its rows";
+                        continue;
+                    }
+                    const double scale = abs_products(t, w.row(r), ty, mx.data + size_t(b) * x_row, n_cols);
+                    EXPECT_LE(std::fabs(double(got[i]) - want[i]), kRelTolerance * scale + 1e-30)
+                        << level << " " << row.name << " cols=" << n_cols << " batch=" << n_batch << " rows ["
+                        << r0 << "," << r1 << ") r=" << r << " b=" << b << ": tile " << got[i] << " generic "
+                        << want[i];
+                    if (std::fabs(double(got[i]) - want[i]) > kRelTolerance * scale + 1e-30) return compared;
+                }
+            }
+            ++compared;
+        }
+    }
+    return compared;
+}
+
 // The matrix-product tile of every level (register-blocked where the level has one) against
 // matmul_tile_generic: random weight matrices of every dot type, row ranges that start and
 // end off the kernels' 16-row panels, and batch sizes on both sides of their column blocks.
@@ -208,53 +257,37 @@ TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTile) {
         const MatmulTileFn tile = matmul_tile();
         for (TensorType t : kDotTypes) {
             const TensorTypeTraits& row = *tensor_type_traits(t);
-            const TensorType ty = row.vec_dot_type;
-            const int64_t unit = std::max(row.block_size, tensor_type_traits(ty)->block_size);
+            const int64_t unit = std::max(row.block_size, tensor_type_traits(row.vec_dot_type)->block_size);
             for (int64_t n_cols : {unit, 3 * unit, (row.block_size == 1 ? 40 : 9) * unit}) {
                 if (row.block_size == 1 && n_cols > 2048) continue;
-                const int64_t n_rows = 53;
-                std::vector<uint8_t> w_bytes;
-                for (int64_t r = 0; r < n_rows; ++r) {
-                    const std::vector<uint8_t> one = random_weights(t, n_cols, rng, r % 11 == 5);
-                    w_bytes.insert(w_bytes.end(), one.begin(), one.end());
-                }
-                const Misaligned mw(w_bytes, 5);
-                const Matrix w = make_matrix("w", t, n_cols, n_rows, mw.data);
-                for (int64_t n_batch : {1, 3, 4, 8, 11, 19}) {
-                    std::vector<uint8_t> x_bytes;
-                    for (int64_t b = 0; b < n_batch; ++b) {
-                        const std::vector<uint8_t> one = quantize(ty, random_floats(n_cols, rng, b == 2));
-                        x_bytes.insert(x_bytes.end(), one.begin(), one.end());
-                    }
-                    const Misaligned mx(x_bytes, 3);
-                    const size_t x_row = tensor_row_bytes(ty, n_cols);
-                    for (auto [r0, r1] : {std::pair<int64_t, int64_t>{0, n_rows}, {16, 48}, {7, 40}}) {
-                        std::vector<float> want(size_t(n_batch * n_rows), -1.0f), got = want;
-                        matmul_tile_generic(w, r0, r1, mx.data, x_row, n_batch, want.data(), n_rows);
-                        tile(w, r0, r1, mx.data, x_row, n_batch, got.data(), n_rows);
-                        for (int64_t b = 0; b < n_batch; ++b) {
-                            for (int64_t r = 0; r < n_rows; ++r) {
-                                const size_t i = size_t(b * n_rows + r);
-                                if (r < r0 || r >= r1) {
-                                    EXPECT_EQ(got[i], -1.0f) << "wrote outside its rows";
-                                    continue;
-                                }
-                                const double scale = abs_products(t, w.row(r), ty, mx.data + size_t(b) * x_row, n_cols);
-                                ASSERT_LE(std::fabs(double(got[i]) - want[i]), kRelTolerance * scale + 1e-30)
-                                    << cpu_level_name(level) << " " << row.name << " cols=" << n_cols
-                                    << " batch=" << n_batch << " rows [" << r0 << "," << r1 << ") r=" << r
-                                    << " b=" << b << ": tile " << got[i] << " generic " << want[i];
-                            }
-                        }
-                        ++compared;
-                    }
-                }
+                compared += compare_tile_with_generic(tile, cpu_level_name(level), t, n_cols, 53,
+                                                      {1, 3, 4, 8, 11, 19}, {{0, 53}, {16, 48}, {7, 40}}, rng);
             }
         }
     }
     select_kernels(detect_cpu_level());
     std::printf("compared %d matrix tiles with the generic tile\n", compared);
     EXPECT_GT(compared, 0);
+}
+
+// The same for prompt-sized products of the types with GEMM kernels: rows long enough for
+// the kernels to split them into several passes (70 Q4_0/Q8_0 blocks, an odd number; 9
+// K-quant super-blocks) and batches that fill whole groups of 16 activation rows, with and
+// without a partial one.
+TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTileOnLongRows) {
+    std::mt19937 rng(4242);
+    int compared = 0;
+    for (CpuLevel level : supported_cpu_levels()) {
+        select_kernels(level);
+        const MatmulTileFn tile = matmul_tile();
+        for (TensorType t : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K}) {
+            const int64_t n_cols = t == TensorType::kQ4_0 || t == TensorType::kQ8_0 ? 70 * 32 : 9 * 256;
+            compared += compare_tile_with_generic(tile, cpu_level_name(level), t, n_cols, 48, {16, 21, 32, 37},
+                                                  {{0, 48}, {5, 37}}, rng);
+        }
+    }
+    select_kernels(detect_cpu_level());
+    EXPECT_EQ(compared, int(supported_cpu_levels().size()) * 4 * 4 * 2);
 }
 
 }  // namespace
