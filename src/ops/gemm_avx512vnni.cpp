@@ -454,6 +454,115 @@ static void rows(const Matrix& w, int64_t r, const uint8_t* next, const GemvColu
 }
 };
 
+// The eight 6-bit scales (bytes 0..7 of the result) and mins (bytes 8..15) of a Q4_K
+// block, four at a time in 32-bit words: scales 0..3 and mins 0..3 are the low 6 bits of
+// bytes 0..3 and 4..7; scales 4..7 take their low 4 bits from bytes 8..11 and their top 2
+// from the top 2 bits of bytes 0..3; mins 4..7 the high nibbles of 8..11 and bytes 4..7.
+inline __m128i q4_k_scale_min_bytes(const BlockQ4_K& b) {
+    uint32_t u[3];
+    std::memcpy(u, b.scales, sizeof u);
+    const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, top2 = 0x30303030u;
+    const uint32_t sc_lo = u[0] & low6, mn_lo = u[1] & low6;
+    const uint32_t sc_hi = (u[2] & low4) | ((u[0] >> 2) & top2);
+    const uint32_t mn_hi = ((u[2] >> 4) & low4) | ((u[1] >> 2) & top2);
+    return _mm_setr_epi32(int(sc_lo), int(sc_hi), int(mn_lo), int(mn_hi));
+}
+
+// Token generation on Q4_K (one to three activation rows): two weight rows per 512-bit
+// register, one 256-bit half each; 32 packed bytes hold sub-block 2c (low nibbles) and
+// 2c + 1 (high nibbles) of a row, multiplied by the matching activation sub-block broadcast
+// to both halves. A sub-block's partial sums (at most 4 * 15 * 127 per lane, so they fit
+// 16 bits) take their row's 6-bit scale through VPMADDWD against (scale, 0) pairs; the
+// scaled sums add up exactly in int32 over the super-block, which is then scaled by d * x.d
+// in float, and the mins term dmin * x.d * sum_s m_s * sum(x_s) is taken off per lane.
+struct Q4_KTwoRowsVnni {
+    static constexpr int kRows = 2;
+
+    template <int J>
+    static void rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
+                     const ColumnSuperBlock* columns, float* y, int64_t y_stride) {
+        const int64_t n_blocks = w.n_cols / kQK_K;
+        const auto* row0 = reinterpret_cast<const BlockQ4_K*>(w.row(r));
+        const auto* row1 = reinterpret_cast<const BlockQ4_K*>(w.row(r + 1));
+        const NextGroupPrefetch prefetch(next, 2 * sizeof(BlockQ4_K));
+        const BlockQ8_K* x[J];
+        __m512 acc[J];
+        for (int j = 0; j < J; ++j) {
+            x[j] = reinterpret_cast<const BlockQ8_K*>(xq + size_t(j) * xq_row_bytes);
+            acc[j] = _mm512_setzero_ps();
+        }
+        const __m512i nibble = _mm512_set1_epi8(0x0f);
+        // Lane i of half h picks scale s of row h: index s + 8h into the 16 scales.
+        const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            prefetch.at(k);
+            const BlockQ4_K& a = row0[k];
+            const BlockQ4_K& b = row1[k];
+            const __m128i sa = q4_k_scale_min_bytes(a), sb = q4_k_scale_min_bytes(b);
+            // scales: lanes 0..7 row a's, 8..15 row b's; mins the same.
+            const __m512i scales = _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(sa, sb));
+            const __m512 mins = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpackhi_epi64(sa, sb)));
+            const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.d)), _mm256_set1_ps(_cvtsh_ss(b.d)), 1);
+            const __m512 dmin =
+                _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.dmin)), _mm256_set1_ps(_cvtsh_ss(b.dmin)), 1);
+            __m512i isum[J];
+            for (int j = 0; j < J; ++j) isum[j] = _mm512_setzero_si512();
+            for (int c = 0; c < 4; ++c) {
+                const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs + 32 * c));
+                const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+                const __m512i packed = _mm512_inserti64x4(_mm512_castsi256_si512(qa), qb, 1);
+                const __m512i lo = _mm512_and_si512(packed, nibble);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), nibble);
+                const __m512i scale_lo = _mm512_permutexvar_epi32(_mm512_add_epi32(halves, _mm512_set1_epi32(2 * c)), scales);
+                const __m512i scale_hi =
+                    _mm512_permutexvar_epi32(_mm512_add_epi32(halves, _mm512_set1_epi32(2 * c + 1)), scales);
+                for (int j = 0; j < J; ++j) {
+                    const int8_t* xs = x[j][k].qs + 64 * c;
+                    const __m512i x_lo = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs)));
+                    const __m512i x_hi =
+                        _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + 32)));
+                    const __m512i dot_lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x_lo);
+                    const __m512i dot_hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x_hi);
+                    isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot_lo, scale_lo));
+                    isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot_hi, scale_hi));
+                }
+            }
+            for (int j = 0; j < J; ++j) {
+                const ColumnSuperBlock& col = columns[j * n_blocks + k];
+                const __m512 xd = _mm512_set1_ps(col.d);
+                // Lane i of each half: min_i * sum(x over sub-block i); the half's lanes add up
+                // to that row's mins term.
+                const __m512 sums = _mm512_broadcast_f32x8(_mm256_loadu_ps(col.sub_sums));
+                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(d, xd), acc[j]);
+                acc[j] = _mm512_fnmadd_ps(_mm512_mul_ps(mins, sums), _mm512_mul_ps(dmin, xd), acc[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) {
+            y[j * y_stride + r] = sum_lanes(_mm512_castps512_ps256(acc[j]));
+            y[j * y_stride + r + 1] = sum_lanes(_mm512_extractf32x8_ps(acc[j], 1));
+        }
+    }
+};
+
+// Rows [r0, r1) of a Q4_K matrix times one to three Q8_K activation rows, two rows at a time.
+void gemv_q4_k(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch,
+               float* y, int64_t y_stride) {
+    const int64_t n_blocks = w.n_cols / kQK_K;
+    auto* columns = reinterpret_cast<ColumnSuperBlock*>(matmul_scratch(size_t(n_batch * n_blocks) * sizeof(ColumnSuperBlock)));
+    describe_super_columns(xq, xq_row_bytes, n_batch, n_blocks, columns);
+    using K = Q4_KTwoRowsVnni;
+    const int64_t r_end = r0 + (r1 - r0) / K::kRows * K::kRows;
+    for (int64_t r = r0; r < r_end; r += K::kRows) {
+        const uint8_t* next = next_group(w, r, K::kRows, r1);
+        switch (n_batch) {
+            case 1: K::rows<1>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+            case 2: K::rows<2>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+            default: K::rows<3>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+        }
+    }
+    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
           int64_t n_batch, float* y, int64_t y_stride) {
     if (w.type == TensorType::kQ4_0 && n_batch <= kGemvColumnsMax) {
@@ -468,10 +577,11 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     if (w.type == TensorType::kQ8_0) {
         return gemm<LegacyFormat<BlockQ8_0, 128>>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
-    // Token generation on the K-quants stays with the vector dot products of the generic tile.
-    if (w.type == TensorType::kQ4_K && n_batch > kGemvColumnsMax) {
+    if (w.type == TensorType::kQ4_K) {
+        if (n_batch <= kGemvColumnsMax) return gemv_q4_k(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
         return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
+    // Token generation on Q6_K stays with the vector dot products of the generic tile.
     if (w.type == TensorType::kQ6_K && n_batch > kGemvColumnsMax) {
         return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
