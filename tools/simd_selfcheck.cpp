@@ -245,6 +245,9 @@ int main(int argc, char** argv) {
     }
     const CpuLevel best = detect_cpu_level();
     std::printf("detected level: %s\n", cpu_level_name(best));
+    std::printf("cpu features:");
+    for (const std::string& f : cpu_features()) std::printf(" %s", f.c_str());
+    std::printf("\n");
     int failures = 0;
     if (!expect.empty() && expect != cpu_level_name(best)) {
         std::printf("FAIL: expected level %s\n", expect.c_str());

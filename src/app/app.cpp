@@ -55,6 +55,9 @@ int run_main(const std::string& program, const std::vector<std::string>& args, c
         }
         std::printf("cpu kernels: %s (this CPU supports up to %s)\n", cpu_level_name(level),
                     cpu_level_name(detect_cpu_level()));
+        std::string features;
+        for (const std::string& f : cpu_features()) features += " " + f;
+        std::printf("cpu features:%s\n", features.empty() ? " none" : features.c_str());
         return 0;
     }
     try {

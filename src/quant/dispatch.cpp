@@ -9,9 +9,13 @@
 // Documentation/arch/x86/xstate.rst); without it that instruction faults. Windows and macOS
 // are never given the AMX level (our Windows build also runs under wine on Linux, where
 // nobody asks).
+// Listed by cpu_features() only: AVX-VNNI (leaf 7 sub-leaf 1 EAX bit 4), AVX512-BF16 (same,
+// bit 5), AMX-BF16 (leaf 7 EDX bit 22).
 // AArch64: NEON is architectural; the dot-product extension comes from HWCAP_ASIMDDP on
 // Linux/Android, sysctl hw.optional.arm.FEAT_DotProd on macOS, and
-// PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE on Windows.
+// PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE on Windows; likewise half-precision arithmetic
+// (HWCAP_ASIMDHP, FEAT_FP16, PF_ARM_V82_FP16_...) and the int8 matrix multiply
+// (HWCAP2_I8MM, FEAT_I8MM, PF_ARM_V82_I8MM_...), which cpu_features() reports.
 #include "quant/dispatch.h"
 
 #include <cstdint>
@@ -98,26 +102,46 @@ inline bool bit(uint32_t reg, int n) { return ((reg >> n) & 1u) != 0; }
 #endif
 }
 
-CpuLevel detect_x86() {
+// What CPUID and XCR0 say, once.
+struct X86Features {
+    bool avx2 = false;         // with FMA, F16C, BMI2 and YMM state saved
+    bool avx512 = false;       // F/DQ/BW/VL with opmask and ZMM state saved
+    bool avx512_vnni = false, avx512_bf16 = false, avx_vnni = false;
+    bool amx_tile = false, amx_int8 = false, amx_bf16 = false;   // with tile state saved
+};
+
+X86Features detect_x86_features() {
+    X86Features f;
     const uint32_t max_leaf = cpuid(0, 0).eax;
-    if (max_leaf < 7) return CpuLevel::kGeneric;
+    if (max_leaf < 7) return f;
     const CpuidRegs l1 = cpuid(1, 0);
-    if (!bit(l1.ecx, 27)) return CpuLevel::kGeneric;  // no OSXSAVE: cannot query XCR0
+    if (!bit(l1.ecx, 27)) return f;  // no OSXSAVE: cannot query XCR0
     const uint64_t xcr0 = read_xcr0();
     const bool os_ymm = (xcr0 & 0x6u) == 0x6u;
     const bool os_zmm = (xcr0 & 0xe6u) == 0xe6u;
-    const CpuidRegs l7 = cpuid(7, 0);
-    const bool avx2 = os_ymm && bit(l1.ecx, 28) && bit(l1.ecx, 12) && bit(l1.ecx, 29) &&
-                      bit(l7.ebx, 5) && bit(l7.ebx, 8);
-    if (!avx2) return CpuLevel::kGeneric;
-    const bool avx512 = os_zmm && bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) &&
-                        bit(l7.ebx, 31);
-    if (!avx512) return CpuLevel::kAvx2;
-    if (!bit(l7.ecx, 11)) return CpuLevel::kAvx512;
-#if defined(MMOJO_HAVE_AMX)   // the level exists only in builds with its kernel file
     const bool os_tiles = (xcr0 & 0x60000u) == 0x60000u;
-    const bool amx = os_tiles && bit(l7.edx, 24) && bit(l7.edx, 25);
-    if (amx && amx_permitted()) return CpuLevel::kAmx;
+    const CpuidRegs l7 = cpuid(7, 0);
+    const CpuidRegs l7s1 = l7.eax >= 1 ? cpuid(7, 1) : CpuidRegs{};
+    f.avx2 = os_ymm && bit(l1.ecx, 28) && bit(l1.ecx, 12) && bit(l1.ecx, 29) && bit(l7.ebx, 5) &&
+             bit(l7.ebx, 8);
+    f.avx_vnni = f.avx2 && bit(l7s1.eax, 4);
+    f.avx512 = f.avx2 && os_zmm && bit(l7.ebx, 16) && bit(l7.ebx, 17) && bit(l7.ebx, 30) &&
+               bit(l7.ebx, 31);
+    f.avx512_vnni = f.avx512 && bit(l7.ecx, 11);
+    f.avx512_bf16 = f.avx512 && bit(l7s1.eax, 5);
+    f.amx_tile = os_tiles && bit(l7.edx, 24);
+    f.amx_int8 = f.amx_tile && bit(l7.edx, 25);
+    f.amx_bf16 = f.amx_tile && bit(l7.edx, 22);
+    return f;
+}
+
+CpuLevel detect_x86() {
+    const X86Features f = detect_x86_features();
+    if (!f.avx2) return CpuLevel::kGeneric;
+    if (!f.avx512) return CpuLevel::kAvx2;
+    if (!f.avx512_vnni) return CpuLevel::kAvx512;
+#if defined(MMOJO_HAVE_AMX)   // the level exists only in builds with its kernel file
+    if (f.amx_int8 && amx_permitted()) return CpuLevel::kAmx;
 #endif
     return CpuLevel::kAvx512Vnni;
 }
@@ -126,26 +150,42 @@ CpuLevel detect_x86() {
 
 #if defined(MMOJO_AARCH64)
 
-bool has_arm_dotprod() {
+struct ArmFeatures {
+    bool dotprod = false, fp16 = false, i8mm = false;
+};
+
 #if defined(__APPLE__)
+bool sysctl_flag(const char* name) {
     int value = 0;
     size_t size = sizeof value;
-    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, nullptr, 0) != 0) {
-        return false;
-    }
-    return value != 0;
+    return sysctlbyname(name, &value, &size, nullptr, 0) == 0 && value != 0;
+}
+#endif
+
+ArmFeatures detect_arm_features() {
+    ArmFeatures f;
+#if defined(__APPLE__)
+    f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+    f.fp16 = sysctl_flag("hw.optional.arm.FEAT_FP16");
+    f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
 #elif defined(_WIN32)
 #if defined(PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE)
-    return IsProcessorFeaturePresent(PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE) != 0;
-#else
-    return false;
+    f.dotprod = IsProcessorFeaturePresent(PF_ARM_V82_DP_INSTRUCTIONS_AVAILABLE) != 0;
+#endif
+#if defined(PF_ARM_V82_FP16_INSTRUCTIONS_AVAILABLE)
+    f.fp16 = IsProcessorFeaturePresent(PF_ARM_V82_FP16_INSTRUCTIONS_AVAILABLE) != 0;
+#endif
+#if defined(PF_ARM_V82_I8MM_INSTRUCTIONS_AVAILABLE)
+    f.i8mm = IsProcessorFeaturePresent(PF_ARM_V82_I8MM_INSTRUCTIONS_AVAILABLE) != 0;
 #endif
 #elif defined(__linux__)
-    constexpr unsigned long kHwcapAsimdDp = 1ul << 20;  // HWCAP_ASIMDDP in asm/hwcap.h
-    return (getauxval(AT_HWCAP) & kHwcapAsimdDp) != 0;
-#else
-    return false;
+    // asm/hwcap.h: HWCAP_ASIMDHP bit 10, HWCAP_ASIMDDP bit 20, HWCAP2_I8MM bit 13.
+    const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+    f.fp16 = (hwcap & (1ul << 10)) != 0;
+    f.dotprod = (hwcap & (1ul << 20)) != 0;
+    f.i8mm = (hwcap2 & (1ul << 13)) != 0;
 #endif
+    return f;
 }
 
 #endif  // MMOJO_AARCH64
@@ -156,7 +196,7 @@ CpuLevel detect_cpu_level() {
 #if defined(MMOJO_X86)
     return detect_x86();
 #elif defined(MMOJO_AARCH64)
-    return has_arm_dotprod() ? CpuLevel::kNeonDot : CpuLevel::kNeon;
+    return detect_arm_features().dotprod ? CpuLevel::kNeonDot : CpuLevel::kNeon;
 #else
     return CpuLevel::kGeneric;
 #endif
@@ -230,6 +270,32 @@ void select_kernels(CpuLevel level) {
         if (row != nullptr) row->vec_dot = vec_dot_for_level(level, type);
     }
     g_selected = level;
+}
+
+std::vector<std::string> cpu_features() {
+    std::vector<std::string> names;
+    auto add = [&](bool present, const char* name) {
+        if (present) names.emplace_back(name);
+    };
+#if defined(MMOJO_X86)
+    const X86Features f = detect_x86_features();
+    for (const char* name : {"avx2", "fma", "f16c", "bmi2"}) add(f.avx2, name);
+    for (const char* name : {"avx512f", "avx512dq", "avx512bw", "avx512vl"}) add(f.avx512, name);
+    add(f.avx512_vnni, "avx512_vnni");
+    add(f.avx512_bf16, "avx512_bf16");
+    add(f.avx_vnni, "avx_vnni");
+    add(f.amx_tile, "amx_tile");
+    add(f.amx_int8, "amx_int8");
+    add(f.amx_bf16, "amx_bf16");
+#elif defined(MMOJO_AARCH64)
+    const ArmFeatures f = detect_arm_features();
+    add(true, "asimd");
+    add(f.fp16, "asimdhp");
+    add(f.dotprod, "asimddp");
+    add(f.i8mm, "i8mm");
+#endif
+    (void)add;
+    return names;
 }
 
 const char* cpu_level_name(CpuLevel level) {

@@ -3,6 +3,7 @@
 // generic kernels plus one variant per instruction-set level (files named *_avx2.cpp, ...).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "quant/tensor_type.h"
@@ -44,6 +45,13 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type);
 // lower level of the same family, ..., else the generic one (nullptr for types without a
 // dot product, such as Q8_K).
 VecDotFn vec_dot_for_level(CpuLevel level, TensorType type);
+
+// The instruction-set extensions of interest to these kernels that this CPU and OS make
+// usable, named as Linux's /proc/cpuinfo names them: "avx2", "fma", "f16c", "bmi2",
+// "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni",
+// "amx_tile", "amx_int8", "amx_bf16" on x86; "asimd", "asimdhp", "asimddp", "i8mm" on
+// AArch64. Extensions no level uses yet are listed too: --version and /props show them.
+std::vector<std::string> cpu_features();
 
 // "generic", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot".
 const char* cpu_level_name(CpuLevel level);

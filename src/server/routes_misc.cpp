@@ -47,6 +47,7 @@ void handle_props(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         {"eos_token", tok.eos() >= 0 ? tok.token_text(tok.eos()) : ""},
         {"build_info", build_info()},
         {"cpu_kernels", cpu_level_name(selected_cpu_level())},
+        {"cpu_features", cpu_features()},
         {"modalities", {{"vision", false}, {"audio", false}}},
         {"webui", server.ui != nullptr},
         {"is_sleeping", false},

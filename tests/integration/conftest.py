@@ -85,3 +85,23 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def build_dir() -> Path:
     return BUILD
+
+
+# The x86 extensions mmojo-server reports (quant/dispatch.h cpu_features), spelled as Linux
+# spells them in /proc/cpuinfo.
+X86_FEATURE_NAMES = {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512dq", "avx512bw", "avx512vl",
+                     "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16"}
+
+
+def linux_x86_cpu_features() -> set[str] | None:
+    """Those of X86_FEATURE_NAMES that the kernel lists for this CPU, or None when this is not
+    x86 Linux (the independent oracle for cpu_features)."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if platform.machine() not in ("x86_64", "AMD64") or not cpuinfo.exists():
+        return None
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split()) & X86_FEATURE_NAMES
+    return None

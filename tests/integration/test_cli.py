@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, MODELS, REFERENCE
+from conftest import BUILD, MODELS, REFERENCE, linux_x86_cpu_features
 
 BINARY = BUILD / "mmojo-server"
 MODELS_UNDER_TEST = [
@@ -131,3 +131,14 @@ def test_help_and_version():
         assert needle in text
     out = run(["--version"])
     assert out.returncode == 0 and out.stdout.startswith(b"mmojo-server ")
+
+
+def test_version_lists_the_cpu_features_linux_lists():
+    expected = linux_x86_cpu_features()
+    if expected is None:
+        pytest.skip("needs x86 Linux's /proc/cpuinfo")
+    out = run(["--version"])
+    lines = [l for l in out.stdout.decode().splitlines() if l.startswith("cpu features:")]
+    assert len(lines) == 1, out.stdout
+    ours = lines[0].split()[2:]
+    assert len(ours) == len(set(ours)) and set(ours) == expected, (ours, expected)

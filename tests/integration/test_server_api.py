@@ -9,6 +9,7 @@ import math
 import pytest
 import requests
 
+from conftest import linux_x86_cpu_features
 from server_helpers import PROMPTS, STORIES, assert_api_error, get, post, reference, sse_events, start
 
 
@@ -32,6 +33,9 @@ def test_health_and_props(server):
     assert isinstance(props["chat_template"], str) and "im_start" in props["chat_template"]
     assert props["build_info"]
     assert props["bos_token"] == "<s>" and props["eos_token"] == "</s>"
+    expected = linux_x86_cpu_features()
+    if expected is not None:
+        assert set(props["cpu_features"]) == expected, props["cpu_features"]
 
 
 def test_models_meta(server):

@@ -98,3 +98,22 @@ def test_cpu_without_dotprod_uses_plain_neon(selfcheck):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot" not in r.stdout, r.stdout
     assert "tile neon       register-blocked" in r.stdout, r.stdout
+
+
+def features_of(stdout: str) -> list[str]:
+    line = next(l for l in stdout.splitlines() if l.startswith("cpu features:"))
+    return line.split()[2:]
+
+
+@pytest.mark.parametrize("cpu,expected", [
+    # Arm's manuals: the Cortex-A53 is ARMv8.0 (no half-precision arithmetic, no dot
+    # product); the Cortex-A76 is ARMv8.2 with both but without the int8 matrix multiply
+    # (FEAT_I8MM, optional from v8.2); qemu's "max" model implements all three.
+    ("cortex-a53", ["asimd"]),
+    ("cortex-a76", ["asimd", "asimdhp", "asimddp"]),
+    ("max", ["asimd", "asimdhp", "asimddp", "i8mm"]),
+])
+def test_cpu_features_follow_the_emulated_cpu(selfcheck, cpu, expected):
+    r = run(selfcheck, cpu, "--min-kernels", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert features_of(r.stdout) == expected, r.stdout
