@@ -454,18 +454,27 @@ static void rows(const Matrix& w, int64_t r, const uint8_t* next, const GemvColu
 }
 };
 
-// The eight 6-bit scales (bytes 0..7 of the result) and mins (bytes 8..15) of a Q4_K
-// block, four at a time in 32-bit words: scales 0..3 and mins 0..3 are the low 6 bits of
-// bytes 0..3 and 4..7; scales 4..7 take their low 4 bits from bytes 8..11 and their top 2
-// from the top 2 bits of bytes 0..3; mins 4..7 the high nibbles of 8..11 and bytes 4..7.
-inline __m128i q4_k_scale_min_bytes(const BlockQ4_K& b) {
-    uint32_t u[3];
-    std::memcpy(u, b.scales, sizeof u);
-    const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, top2 = 0x30303030u;
-    const uint32_t sc_lo = u[0] & low6, mn_lo = u[1] & low6;
-    const uint32_t sc_hi = (u[2] & low4) | ((u[0] >> 2) & top2);
-    const uint32_t mn_hi = ((u[2] >> 4) & low4) | ((u[1] >> 2) & top2);
-    return _mm_setr_epi32(int(sc_lo), int(sc_hi), int(mn_lo), int(mn_hi));
+// The eight 6-bit scales and eight mins of two Q4_K blocks as bytes: [a's scales, b's
+// scales] and [a's mins, b's mins]. In 32-bit words u0..u2 of a block's 12 scale bytes,
+// scales 0..3 and mins 0..3 are the low 6 bits of u0 and u1; scales 4..7 take their low 4
+// bits from u2's low nibbles and their top 2 from the top 2 bits of u0's bytes; mins 4..7
+// the high nibbles of u2 and the top bits of u1. Both blocks at once, one per 128-bit lane.
+inline void q4_k_scale_min_bytes(const BlockQ4_K& a, const BlockQ4_K& b, __m128i* scales, __m128i* mins) {
+    // 16 bytes from `scales` read 4 bytes of qs: still inside the block.
+    const __m256i u = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.scales))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 1);
+    // Per lane: [u0, u2, u1, u2 >> 4] low bits and [-, u0, -, u1] top bits.
+    const __m256i low = _mm256_srlv_epi32(_mm256_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)), _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4));
+    const __m256i top = _mm256_srli_epi32(_mm256_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    const __m256i low_mask = _mm256_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f,
+                                               0x3f3f3f3f, 0x0f0f0f0f);
+    const __m256i top_mask = _mm256_setr_epi32(0, 0x30303030, 0, 0x30303030, 0, 0x30303030, 0, 0x30303030);
+    // Per lane: [scales 0..3, scales 4..7, mins 0..3, mins 4..7]; then a's and b's side by side.
+    const __m256i bytes = _mm256_or_si256(_mm256_and_si256(low, low_mask), _mm256_and_si256(top, top_mask));
+    const __m256i ordered = _mm256_permute4x64_epi64(bytes, _MM_SHUFFLE(3, 1, 2, 0));
+    *scales = _mm256_castsi256_si128(ordered);
+    *mins = _mm256_extracti128_si256(ordered, 1);
 }
 
 // Token generation on Q4_K (one to three activation rows): two weight rows per 512-bit
@@ -498,10 +507,11 @@ struct Q4_KTwoRowsVnni {
             prefetch.at(k);
             const BlockQ4_K& a = row0[k];
             const BlockQ4_K& b = row1[k];
-            const __m128i sa = q4_k_scale_min_bytes(a), sb = q4_k_scale_min_bytes(b);
+            __m128i scale_bytes, min_bytes;
+            q4_k_scale_min_bytes(a, b, &scale_bytes, &min_bytes);
             // scales: lanes 0..7 row a's, 8..15 row b's; mins the same.
-            const __m512i scales = _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(sa, sb));
-            const __m512 mins = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpackhi_epi64(sa, sb)));
+            const __m512i scales = _mm512_cvtepu8_epi32(scale_bytes);
+            const __m512 mins = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(min_bytes));
             const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.d)), _mm256_set1_ps(_cvtsh_ss(b.d)), 1);
             const __m512 dmin =
                 _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.dmin)), _mm256_set1_ps(_cvtsh_ss(b.dmin)), 1);
@@ -544,23 +554,124 @@ struct Q4_KTwoRowsVnni {
     }
 };
 
-// Rows [r0, r1) of a Q4_K matrix times one to three Q8_K activation rows, two rows at a time.
+// Token generation on Q6_K (one to three activation rows), laid out like Q4_KTwoRowsVnni:
+// two weight rows per 512-bit register, one 256-bit half each. Per 128-element half of a
+// super-block, ql bytes 0..31 give groups 0 (low nibbles) and 2 (high), bytes 32..63 groups
+// 1 and 3, and the 32 qh bytes bits 4..5 of all four (2 bits per group); the quants go
+// through VPDPBUSD as stored, 0..63 (value + 32). A lane then sums 4 elements of one
+// 16-element scale group, at most 4 * 63 * 128 in magnitude, so VPMADDWD against (scale, 0)
+// pairs applies the signed 8-bit scales; the offset 32 * sum_g scale_g * sum(x_g) comes from
+// the activation block's bsums in the same way. All of it is exact in int32 per super-block.
+struct Q6_KTwoRowsVnni {
+    static constexpr int kRows = 2;
+
+    template <int J>
+    static void rows(const Matrix& w, int64_t r, const uint8_t* next, const uint8_t* xq, size_t xq_row_bytes,
+                     const ColumnSuperBlock*, float* y, int64_t y_stride) {
+        const int64_t n_blocks = w.n_cols / kQK_K;
+        const auto* row0 = reinterpret_cast<const BlockQ6_K*>(w.row(r));
+        const auto* row1 = reinterpret_cast<const BlockQ6_K*>(w.row(r + 1));
+        const NextGroupPrefetch prefetch(next, 2 * sizeof(BlockQ6_K));
+        const BlockQ8_K* x[J];
+        __m512 acc[J];
+        for (int j = 0; j < J; ++j) {
+            x[j] = reinterpret_cast<const BlockQ8_K*>(xq + size_t(j) * xq_row_bytes);
+            acc[j] = _mm512_setzero_ps();
+        }
+        const __m512i nibble = _mm512_set1_epi8(0x0f);
+        const __m512i two_bits = _mm512_set1_epi8(0x03);
+        const __m512i low16 = _mm512_set1_epi32(0xffff);
+        // Scale group g of the lanes: lanes 0..3 of a half take group g, lanes 4..7 group
+        // g + 1; the lower half reads row a's table, the upper half (index + 16) row b's.
+        const __m512i group_lanes = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 16, 16, 16, 16, 17, 17, 17, 17);
+        for (int64_t k = 0; k < n_blocks; ++k) {
+            prefetch.at(k);
+            const BlockQ6_K& a = row0[k];
+            const BlockQ6_K& b = row1[k];
+            // The 16 scales of each row as (scale, 0) int16 pairs.
+            const __m512i scales_a = _mm512_and_si512(
+                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.scales))), low16);
+            const __m512i scales_b = _mm512_and_si512(
+                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales))), low16);
+            // Both rows' scales as int16, row a in the lower 256 bits.
+            const __m512i scales16 = _mm512_cvtepi8_epi16(_mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.scales))),
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), 1));
+            const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.d)), _mm256_set1_ps(_cvtsh_ss(b.d)), 1);
+            __m512i isum[J];
+            for (int j = 0; j < J; ++j) {
+                // -32 * (scale_g * bsum_g + scale_g+1 * bsum_g+1) per lane; each half's lanes
+                // add up to its row's whole offset term.
+                const __m512i bsums = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[j][k].bsums)));
+                isum[j] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_madd_epi16(scales16, bsums), 5));
+            }
+            for (int h = 0; h < 2; ++h) {
+                const __m512i ql0 = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.ql + 64 * h))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h)), 1);
+                const __m512i ql1 = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.ql + 64 * h + 32))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32)), 1);
+                const __m512i qh = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qh + 32 * h))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h)), 1);
+                const __m512i q[4] = {
+                    _mm512_or_si512(_mm512_and_si512(ql0, nibble),
+                                    _mm512_slli_epi16(_mm512_and_si512(qh, two_bits), 4)),
+                    _mm512_or_si512(_mm512_and_si512(ql1, nibble),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 2), two_bits), 4)),
+                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql0, 4), nibble),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 4), two_bits), 4)),
+                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql1, 4), nibble),
+                                    _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, 6), two_bits), 4)),
+                };
+                for (int g = 0; g < 4; ++g) {
+                    const int group = 8 * h + 2 * g;
+                    const __m512i scale = _mm512_permutex2var_epi32(
+                        scales_a, _mm512_add_epi32(group_lanes, _mm512_set1_epi32(group)), scales_b);
+                    for (int j = 0; j < J; ++j) {
+                        const __m512i xs = _mm512_broadcast_i64x4(
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[j][k].qs + 128 * h + 32 * g)));
+                        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], xs);
+                        isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot, scale));
+                    }
+                }
+            }
+            for (int j = 0; j < J; ++j) {
+                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(d, _mm512_set1_ps(x[j][k].d)), acc[j]);
+            }
+        }
+        for (int j = 0; j < J; ++j) {
+            y[j * y_stride + r] = sum_lanes(_mm512_castps512_ps256(acc[j]));
+            y[j * y_stride + r + 1] = sum_lanes(_mm512_extractf32x8_ps(acc[j], 1));
+        }
+    }
+};
+
+// Rows [r0, r1) of a K-quant matrix times one to three Q8_K activation rows, Kernel::kRows
+// rows at a time; `columns` (the activation rows' sub-block sums) may be null when the
+// kernel does not read them.
+template <typename Kernel>
+void gemv_super(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch,
+                const ColumnSuperBlock* columns, float* y, int64_t y_stride) {
+    const int64_t r_end = r0 + (r1 - r0) / Kernel::kRows * Kernel::kRows;
+    for (int64_t r = r0; r < r_end; r += Kernel::kRows) {
+        const uint8_t* next = next_group(w, r, Kernel::kRows, r1);
+        switch (n_batch) {
+            case 1: Kernel::template rows<1>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+            case 2: Kernel::template rows<2>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+            default: Kernel::template rows<3>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
+        }
+    }
+    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+}
+
 void gemv_q4_k(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch,
                float* y, int64_t y_stride) {
     const int64_t n_blocks = w.n_cols / kQK_K;
     auto* columns = reinterpret_cast<ColumnSuperBlock*>(matmul_scratch(size_t(n_batch * n_blocks) * sizeof(ColumnSuperBlock)));
     describe_super_columns(xq, xq_row_bytes, n_batch, n_blocks, columns);
-    using K = Q4_KTwoRowsVnni;
-    const int64_t r_end = r0 + (r1 - r0) / K::kRows * K::kRows;
-    for (int64_t r = r0; r < r_end; r += K::kRows) {
-        const uint8_t* next = next_group(w, r, K::kRows, r1);
-        switch (n_batch) {
-            case 1: K::rows<1>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
-            case 2: K::rows<2>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
-            default: K::rows<3>(w, r, next, xq, xq_row_bytes, columns, y, y_stride); break;
-        }
-    }
-    if (r_end < r1) matmul_tile_generic(w, r_end, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+    gemv_super<Q4_KTwoRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, columns, y, y_stride);
 }
 
 void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_row_bytes,
@@ -581,8 +692,10 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
         if (n_batch <= kGemvColumnsMax) return gemv_q4_k(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
         return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
-    // Token generation on Q6_K stays with the vector dot products of the generic tile.
-    if (w.type == TensorType::kQ6_K && n_batch > kGemvColumnsMax) {
+    if (w.type == TensorType::kQ6_K) {
+        if (n_batch <= kGemvColumnsMax) {
+            return gemv_super<Q6_KTwoRowsVnni>(w, r0, r1, xq, xq_row_bytes, n_batch, nullptr, y, y_stride);
+        }
         return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
