@@ -151,28 +151,9 @@ struct Q4_KFormat : UnitLayout<true, 32> {
     static float activation_sum(const BlockQ8_K& x, int s) { return float(x.bsums[2 * s] + x.bsums[2 * s + 1]); }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-        for (int half = 0; half < 2; ++half) {
-            const BlockQ4_K* b[8];
-            for (int i = 0; i < 8; ++i) {
-                const int r = half * 8 + i;
-                b[i] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
-                float scale[8], min[8];
-                q4_k_scales_mins(*b[i], scale, min);
-                for (int s = 0; s < 8; ++s) {
-                    float* f = reinterpret_cast<float*>(out + s * kUnitBytes);
-                    f[r] = scale[s];
-                    f[kPanelRows + r] = min[s];
-                }
-            }
-            for (int c = 0; c < 4; ++c) {   // sub-blocks 2c and 2c + 1
-                __m256i lo[8], hi[8];
-                for (int i = 0; i < 8; ++i) q4_k_quant_pair(*b[i], c, lo[i], hi[i]);
-                uint8_t* u = out + (2 * c) * kUnitBytes + kFloats;
-                store_transposed(lo, half, u, u + 256);
-                u += kUnitBytes;
-                store_transposed(hi, half, u, u + 256);
-            }
-        }
+        pack_q4_k_16_rows(w, row_bytes, r0, k, kUnitBytes, out, [](const __m256i rows[8], int half, uint8_t* q) {
+            store_transposed(rows, half, q, q + 256);
+        });
     }
 };
 

@@ -152,27 +152,8 @@ struct Q4_KFormat {
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
-        for (int half = 0; half < 2; ++half) {
-            const BlockQ4_K* b[8];
-            for (int i = 0; i < 8; ++i) {
-                const int r = half * 8 + i;
-                b[i] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
-                float scale[8], min[8];
-                q4_k_scales_mins(*b[i], scale, min);
-                for (int s = 0; s < 8; ++s) {
-                    float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
-                    f[r] = scale[s];
-                    f[kPanelRows + r] = min[s];
-                }
-            }
-            for (int c = 0; c < 4; ++c) {
-                __m256i lo[8], hi[8];
-                for (int i = 0; i < 8; ++i) q4_k_quant_pair(*b[i], c, lo[i], hi[i]);
-                store_transposed(lo, half, out + (2 * c) * kSubBlockBytes + kQuants);
-                store_transposed(hi, half, out + (2 * c + 1) * kSubBlockBytes + kQuants);
-            }
-        }
+        pack_q4_k_16_rows(w, row_bytes, r0, k, kSubBlockBytes, out,
+                          [](const __m256i rows[8], int half, uint8_t* q) { store_transposed(rows, half, q); });
     }
 
     template <int J>

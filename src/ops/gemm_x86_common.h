@@ -1,6 +1,6 @@
-// Pieces both x86 GEMM kernel files use (gemm_avx2.cpp, gemm_avx512vnni.cpp). Everything
-// here has internal linkage, so each of those files gets its own copy compiled with its own
-// instruction-set flags (see quant/simd_kernels.h); it needs AVX2 at least.
+// Pieces the x86 GEMM kernel files use (gemm_avx2.cpp, gemm_avx512vnni.cpp, gemm_amx.cpp).
+// Everything here has internal linkage, so each of those files gets its own copy compiled
+// with its own instruction-set flags (see quant/simd_kernels.h); it needs AVX2 at least.
 #pragma once
 
 #include <immintrin.h>
@@ -176,6 +176,38 @@ inline void q4_k_quant_pair(const BlockQ4_K& b, int c, __m256i& lo, __m256i& hi)
     const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
     lo = _mm256_and_si256(packed, mask);
     hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), mask);
+}
+
+// Super-block k of 16 Q4_K rows from r0, packed as the 16-row AVX-512 panels of
+// gemm_avx512vnni.cpp and gemm_amx.cpp lay it out: per 32-element sub-block s, at
+// out + s * unit_bytes, float scale[16] (d * sc_s of each row), float min[16] (dmin * m_s),
+// then the quants 0..15, which store(rows, half, q) writes from 8 rows' element-order
+// vectors (rows half * 8 .. half * 8 + 7) in the file's own transposed layout.
+template <typename StoreTransposed>
+inline void pack_q4_k_16_rows(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, size_t unit_bytes,
+                              uint8_t* out, StoreTransposed store) {
+    constexpr int kRows = 16;
+    constexpr size_t kQuants = 2 * kRows * sizeof(float);   // offset of the quants in a unit
+    for (int half = 0; half < 2; ++half) {
+        const BlockQ4_K* b[8];
+        for (int i = 0; i < 8; ++i) {
+            const int r = half * 8 + i;
+            b[i] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
+            float scale[8], min[8];
+            q4_k_scales_mins(*b[i], scale, min);
+            for (int s = 0; s < 8; ++s) {
+                float* f = reinterpret_cast<float*>(out + s * unit_bytes);
+                f[r] = scale[s];
+                f[kRows + r] = min[s];
+            }
+        }
+        for (int c = 0; c < 4; ++c) {   // sub-blocks 2c and 2c + 1
+            __m256i lo[8], hi[8];
+            for (int i = 0; i < 8; ++i) q4_k_quant_pair(*b[i], c, lo[i], hi[i]);
+            store(lo, half, out + (2 * c) * unit_bytes + kQuants);
+            store(hi, half, out + (2 * c + 1) * unit_bytes + kQuants);
+        }
+    }
 }
 
 // Per Q8_K activation super-block, for Q6_K weights: its scale and -32 times the sum of each
