@@ -10,6 +10,7 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <fstream>
@@ -227,12 +228,18 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
         fn(0, n, 0);
         return;
     }
-    const int64_t chunk = (n_grains + nth - 1) / nth * grain;
+    // kRangesPerThread ranges per thread on average: enough to even out a slow thread,
+    // few enough that each range stays long (a kernel's prefetch stops at a range's end).
+    constexpr int64_t kRangesPerThread = 4;
+    const int64_t chunk = std::max<int64_t>(1, n_grains / (nth * kRangesPerThread)) * grain;
+    std::atomic<int64_t> next{0};
     run(
         [&](int ith, int) {
-            const int64_t begin = int64_t(ith) * chunk;
-            const int64_t end = std::min(n, begin + chunk);
-            if (begin < end) fn(begin, end, ith);
+            for (;;) {
+                const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
+                if (begin >= n) break;
+                fn(begin, std::min(n, begin + chunk), ith);
+            }
         },
         nth);
 }

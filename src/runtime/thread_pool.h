@@ -37,9 +37,11 @@ public:
     // from inside a job or from two threads at once.
     void run(const std::function<void(int ith, int nth)>& fn, int max_threads = 0);
 
-    // Splits [0, n) into contiguous ranges, one per thread, each a multiple of `grain`
-    // (except the last), and calls fn(begin, end, ith). Uses fewer threads when there is
-    // too little work for all of them.
+    // Splits [0, n) into contiguous ranges, each a multiple of `grain` (except the last),
+    // and calls fn(begin, end, ith) for each, on whichever thread is free next: a few
+    // ranges per thread, so a thread that the OS or a neighbour slows down (or that got
+    // the heavier rows, as in causal attention) does not hold the others up. Uses fewer
+    // threads when there is too little work for all of them.
     void parallel_for(int64_t n, int64_t grain,
                       const std::function<void(int64_t begin, int64_t end, int ith)>& fn);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <complex>
 #include <cstring>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -78,6 +79,29 @@ TEST(ThreadPool, ParallelForCoversTheRangeExactlyOnce) {
             for (int h : hits) EXPECT_EQ(h, 1);
         }
     }
+}
+
+TEST(ThreadPool, ParallelForHandsRangesToWhicheverThreadIsFree) {
+    // The thread that takes the first range stalls; the others must take over the rest of
+    // the work rather than wait for it (a static split would leave it half).
+    ThreadPool pool(2);
+    std::mutex mutex;
+    std::vector<int> ranges_of(2, 0);
+    int64_t stalled = -1;
+    pool.parallel_for(64, 1, [&](int64_t b, int64_t, int ith) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            ++ranges_of[size_t(ith)];
+        }
+        if (b == 0) {
+            stalled = ith;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    });
+    ASSERT_GE(stalled, 0);
+    const int total = ranges_of[0] + ranges_of[1];
+    EXPECT_GE(total, 4);
+    EXPECT_LT(ranges_of[size_t(stalled)] * 2, total);
 }
 
 TEST(ThreadPool, ManyTinyJobsAndSleepingWorkers) {
