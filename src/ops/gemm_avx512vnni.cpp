@@ -462,7 +462,7 @@ inline void q4_k_scale_min_bytes(const BlockQ4_K& a, const BlockQ4_K& b, __m128i
 // register, one 256-bit half each; 32 packed bytes hold sub-block 2c (low nibbles) and
 // 2c + 1 (high nibbles) of a row, multiplied by the matching activation sub-block broadcast
 // to both halves. A sub-block's partial sums (at most 4 * 15 * 127 per lane, so they fit
-// 16 bits) take their row's 6-bit scale through VPMADDWD against (scale, 0) pairs; the
+// 16 bits) take their row's 6-bit scale through VPDPWSSD against (scale, 0) pairs; the
 // scaled sums add up exactly in int32 over the super-block, which is then scaled by d * x.d
 // in float, and the mins term dmin * x.d * sum_s m_s * sum(x_s) is taken off per lane.
 struct Q4_KTwoRowsVnni {
@@ -514,8 +514,8 @@ struct Q4_KTwoRowsVnni {
                         _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + 32)));
                     const __m512i dot_lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x_lo);
                     const __m512i dot_hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x_hi);
-                    isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot_lo, scale_lo));
-                    isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot_hi, scale_hi));
+                    isum[j] = _mm512_dpwssd_epi32(isum[j], dot_lo, scale_lo);
+                    isum[j] = _mm512_dpwssd_epi32(isum[j], dot_hi, scale_hi);
                 }
             }
             for (int j = 0; j < J; ++j) {
@@ -540,7 +540,7 @@ struct Q4_KTwoRowsVnni {
 // super-block, ql bytes 0..31 give groups 0 (low nibbles) and 2 (high), bytes 32..63 groups
 // 1 and 3, and the 32 qh bytes bits 4..5 of all four (2 bits per group); the quants go
 // through VPDPBUSD as stored, 0..63 (value + 32). A lane then sums 4 elements of one
-// 16-element scale group, at most 4 * 63 * 128 in magnitude, so VPMADDWD against (scale, 0)
+// 16-element scale group, at most 4 * 63 * 128 in magnitude, so VPDPWSSD against (scale, 0)
 // pairs applies the signed 8-bit scales; the offset 32 * sum_g scale_g * sum(x_g) comes from
 // the activation block's bsums in the same way. All of it is exact in int32 per super-block.
 struct Q6_KTwoRowsVnni {
@@ -614,7 +614,7 @@ struct Q6_KTwoRowsVnni {
                         const __m512i xs = _mm512_broadcast_i64x4(
                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[j][k].qs + 128 * h + 32 * g)));
                         const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], xs);
-                        isum[j] = _mm512_add_epi32(isum[j], _mm512_madd_epi16(dot, scale));
+                        isum[j] = _mm512_dpwssd_epi32(isum[j], dot, scale);
                     }
                 }
             }
