@@ -11,6 +11,7 @@
 #include "ops/activation.h"
 #include "ops/embedding.h"
 #include "ops/norm.h"
+#include "ops/vector_kernels.h"
 #include "runtime/context.h"
 #include "runtime/kv_cache.h"
 #include "runtime/thread_pool.h"
@@ -105,6 +106,7 @@ void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float*
     const FromFloatFn q_convert =
         q_type == TensorType::kF32 ? nullptr : tensor_type_traits(q_type)->from_float;
     const bool v_is_f32 = cache.type_v() == TensorType::kF32;
+    const VectorKernels& vk = vector_kernels();
     // One task per (row, KV head): the `group` query heads that share a KV head are done
     // together, so each cached key and value is read (and widened) once per task.
     const int64_t group = c.n_head / c.n_head_kv;
@@ -162,8 +164,7 @@ void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float*
                 }
                 for (int64_t g = 0; g < group; ++g) {
                     const float p = scores[size_t(g) * n_ctx_seq + size_t(j)];
-                    float* o = o_first + g * c.head_dim_v;
-                    for (int64_t d = 0; d < c.head_dim_v; ++d) o[d] += p * v_vec[d];
+                    vk.axpy(p, v_vec, o_first + g * c.head_dim_v, c.head_dim_v);
                 }
             }
         }

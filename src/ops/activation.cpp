@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "ops/vector_kernels.h"
 #include "quant/tensor_type.h"
 
 namespace mmojo {
@@ -40,14 +41,9 @@ const std::vector<float>& gelu_f16_table() {
 
 void softmax(float* x, int64_t n) {
     if (n <= 0) return;
-    const float max_value = *std::max_element(x, x + n);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - max_value);
-        sum += double(x[i]);
-    }
-    const float inv = float(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+    const VectorKernels& k = vector_kernels();
+    const double sum = k.exp_sum(x, n, k.max(x, n));
+    k.scale_mul(x, float(1.0 / sum), nullptr, x, n);
 }
 
 float silu(float x) { return x / (1.0f + std::exp(-x)); }
@@ -65,16 +61,14 @@ float gelu(float x) {
     return gelu_f16_table()[h];
 }
 
-void silu(const float* x, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = silu(x[i]);
-}
+void silu(const float* x, float* y, int64_t n) { vector_kernels().silu(x, y, n); }
 
 void gelu(const float* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = gelu(x[i]);
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = silu(gate[i]) * up[i];
+    vector_kernels().swiglu(gate, up, out, n);
 }
 
 void geglu(const float* gate, const float* up, float* out, int64_t n) {
@@ -93,8 +87,6 @@ void mul(const float* a, const float* b, float* out, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
 }
 
-void scale(float* x, int64_t n, float factor) {
-    for (int64_t i = 0; i < n; ++i) x[i] *= factor;
-}
+void scale(float* x, int64_t n, float factor) { vector_kernels().scale_mul(x, factor, nullptr, x, n); }
 
 }  // namespace mmojo

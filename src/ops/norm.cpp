@@ -3,21 +3,17 @@
 
 #include <cmath>
 
+#include "ops/vector_kernels.h"
+
 namespace mmojo {
 
 void rms_norm(const float* x, float* y, int64_t n_rows, int64_t n, const float* weight, float eps) {
+    const VectorKernels& k = vector_kernels();
     for (int64_t row = 0; row < n_rows; ++row) {
         const float* xr = x + row * n;
-        float* yr = y + row * n;
-        double sum_sq = 0.0;
-        for (int64_t i = 0; i < n; ++i) sum_sq += double(xr[i] * xr[i]);
-        const float mean_sq = float(sum_sq / double(n));
+        const float mean_sq = float(k.sum_squares(xr, n) / double(n));
         const float scale = 1.0f / std::sqrt(mean_sq + eps);
-        if (weight) {
-            for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] * scale) * weight[i];
-        } else {
-            for (int64_t i = 0; i < n; ++i) yr[i] = xr[i] * scale;
-        }
+        k.scale_mul(xr, scale, weight, y + row * n, n);
     }
 }
 

@@ -46,6 +46,15 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type);
 // dot product, such as Q8_K).
 VecDotFn vec_dot_for_level(CpuLevel level, TensorType type);
 
+// The same for row conversions: the to_float / from_float written for exactly `level`
+// (nullptr when none; the generic ones of quant/kernels.h at kGeneric for the types that
+// have SIMD versions: F16, BF16, Q8_0, Q8_1, Q8_K), and what select_kernels installs. Every
+// version gives the same bits as the generic one.
+ToFloatFn to_float_at_level(CpuLevel level, TensorType type);
+FromFloatFn from_float_at_level(CpuLevel level, TensorType type);
+ToFloatFn to_float_for_level(CpuLevel level, TensorType type);
+FromFloatFn from_float_for_level(CpuLevel level, TensorType type);
+
 // The instruction-set extensions of interest to these kernels that this CPU and OS make
 // usable, named as Linux's /proc/cpuinfo names them: "avx2", "fma", "f16c", "bmi2",
 // "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni",
