@@ -240,9 +240,7 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
 #if defined(MMOJO_HAVE_AVX2)
         case CpuLevel::kAvx2: return vec_dot_avx2(type);
 #endif
-#if defined(MMOJO_HAVE_AVX512)
-        case CpuLevel::kAvx512: return vec_dot_avx512(type);
-#endif
+        // Level avx512 has no dot products of its own: it uses the AVX2 ones.
 #if defined(MMOJO_HAVE_AVX512VNNI)
         case CpuLevel::kAvx512Vnni: return vec_dot_avx512vnni(type);
 #endif

@@ -17,7 +17,6 @@
 namespace mmojo {
 
 VecDotFn vec_dot_avx2(TensorType type);        // kernels_avx2.cpp
-VecDotFn vec_dot_avx512(TensorType type);      // kernels_avx512.cpp
 VecDotFn vec_dot_avx512vnni(TensorType type);  // kernels_avx512vnni.cpp
 VecDotFn vec_dot_neon(TensorType type);        // kernels_neon.cpp
 VecDotFn vec_dot_neondot(TensorType type);     // kernels_neondot.cpp
