@@ -10,9 +10,10 @@
 // Token ids are random (mt19937, seed 1), as the speed does not depend on them.
 //
 // Bandwidth: a 1 GiB array of doubles is summed by T threads (each a contiguous slice, eight
-// independent accumulators so the adds are not the limit); median GB/s of 9 passes.
-// For tg, "roofline" is bandwidth / (bytes of tensor data): the generation speed if every
-// token read every weight once at full bandwidth, and "eff" is measured / roofline.
+// independent accumulators so the adds are not the limit); median GB/s of 9 passes at the
+// start, and of 5 passes right after each tg test with that test's thread count.
+// For tg, "roofline" is that second bandwidth / (bytes of tensor data): the generation speed
+// if every token read every weight once at full bandwidth; "eff" is measured / roofline.
 //
 // Reference figures come from shared/reference/perf.json (llama-bench on this machine),
 // matched by file name, else by tensor bytes, else ("~") by the bench preset of the same
@@ -315,10 +316,12 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "warning: %s not found\n", args.perf_json.c_str());
     }
 
-    // Bandwidth per thread count, measured before the models are loaded.
-    std::vector<double> bandwidth(args.threads.size(), 0.0);
+    // Bandwidth per thread count, measured before the models are loaded and again next to
+    // each generation test: this VM's bandwidth drifts by a third within minutes, so eff
+    // is taken against the figure measured right after the test's own runs.
+    std::vector<double> buf;
     if (args.bandwidth) {
-        std::vector<double> buf(args.bw_mib * 1024 * 1024 / sizeof(double));
+        buf.resize(args.bw_mib * 1024 * 1024 / sizeof(double));
         {
             mmojo::ThreadPool init(args.threads.back());
             const int64_t n = int64_t(buf.size());
@@ -327,10 +330,9 @@ int run(int argc, char** argv) {
             });
         }
         std::printf("\nmemory read bandwidth (%zu MiB, median of 9 passes):\n", args.bw_mib);
-        for (size_t i = 0; i < args.threads.size(); ++i) {
-            mmojo::ThreadPool pool(args.threads[i]);
-            bandwidth[i] = measure_bandwidth(buf, pool, 9);
-            std::printf("  threads %2d: %8.2f GB/s\n", args.threads[i], bandwidth[i]);
+        for (int t : args.threads) {
+            mmojo::ThreadPool pool(t);
+            std::printf("  threads %2d: %8.2f GB/s\n", t, measure_bandwidth(buf, pool, 9));
         }
     }
 
@@ -375,11 +377,14 @@ int run(int argc, char** argv) {
                 Stats s = stats_of(rates);
                 RefFigure ref = find_reference(perf, path, bytes, model->type_label(), test.name, t);
                 std::string roof = "-";
-                if (!test.prompt && bandwidth[ti] > 0) {
-                    double roofline = bandwidth[ti] * 1e9 / double(bytes);
-                    char buf[64];
-                    std::snprintf(buf, sizeof buf, "%.1f t/s, eff %.0f%%", roofline, 100.0 * s.median / roofline);
-                    roof = buf;
+                if (!test.prompt && !buf.empty()) {
+                    mmojo::ThreadPool pool(t);
+                    const double gbs = measure_bandwidth(buf, pool, 5);
+                    const double roofline = gbs * 1e9 / double(bytes);
+                    char text[64];
+                    std::snprintf(text, sizeof text, "%.1f t/s at %.1f GB/s, eff %.0f%%", roofline, gbs,
+                                  100.0 * s.median / roofline);
+                    roof = text;
                 }
                 std::printf("| %-28s | %9.2f | %8.2f | %-6s | %3d | %10.2f | %10.2f | %10.2f | %-19s | %s\n",
                             label.c_str(), double(bytes) / (1024.0 * 1024.0), double(model->n_params()) / 1e6,

@@ -52,13 +52,14 @@ inline void transpose8x8(const __m256i rows[8], __m256i out[8]) {
     out[7] = _mm256_castps_si256(_mm256_permute2f128_ps(s3, s7, 0x31));
 }
 
-// Asks for the next group of rows, in address order, while a kernel reads the current one
-// block by block: step k of n asks for the k-th n-th of the next group, which has arrived by
-// the time the kernel gets there. Suits groups small enough to sit in L1 beside the current
-// one (four Q4_0 rows); bigger groups use RowStreamsPrefetch.
+// Asks for a later group of rows (the next one, or the one after: group_after_next), in
+// address order, while a kernel reads the current one block by block: step k of n asks for
+// the k-th n-th of that group, which has arrived by the time the kernel gets there. Suits
+// groups small enough to sit in L1 beside the current one (a few rows); bigger groups use
+// RowStreamsPrefetch.
 class NextGroupPrefetch {
 public:
-    // `next` = the first byte of the next group (nullptr: none); `step` = its bytes per step.
+    // `next` = the first byte of the group (nullptr: none); `step` = its bytes per step.
     NextGroupPrefetch(const uint8_t* next, size_t step)
         : next_(reinterpret_cast<uintptr_t>(next)), step_(step) {}
 
@@ -111,6 +112,14 @@ private:
 // Rows [r, r + n) of w are the current group of [r0, r1): where the next full group starts.
 inline const uint8_t* next_group(const Matrix& w, int64_t r, int64_t n, int64_t r1) {
     return r + 2 * n <= r1 ? w.row(r + n) : nullptr;
+}
+
+// Where the full group after the next one starts: what the generation kernels prefetch
+// while they read group r. On a Zen 5 VM (2026-12-01), prefetching one group further ahead
+// than next_group measured 5-10% faster generation on Q4_0 and Q8_0 (4 rounds each, old and
+// new builds alternated); the group in between is on its way by then.
+inline const uint8_t* group_after_next(const Matrix& w, int64_t r, int64_t n, int64_t r1) {
+    return r + 3 * n <= r1 ? w.row(r + 2 * n) : nullptr;
 }
 
 // Scales and offset sums of every block of every activation row.
@@ -294,7 +303,7 @@ void gemv(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
     constexpr int R = Kernel::kRows;
     const int64_t r_end = r0 + (r1 - r0) / R * R;
     for (int64_t r = r0; r < r_end; r += R) {
-        const uint8_t* next = next_group(w, r, R, r1);
+        const uint8_t* next = group_after_next(w, r, R, r1);
         switch (n_batch) {
             case 1: Kernel::template rows<1>(w, r, next, columns, y, y_stride); break;
             case 2: Kernel::template rows<2>(w, r, next, columns, y, y_stride); break;
