@@ -1,25 +1,28 @@
-# CMake toolchain for cross builds with zig's clang (the `ziglang` PyPI package in .venv).
+# CMake toolchain for cross builds with zig's clang (PyPI's `ziglang` wheel, installed once per
+# machine by `scripts/setup.sh --test` and linked as build/deps/zig).
 # Select the target with -DMMOJO_ZIG_TARGET=<arch>-<os>[-abi], one of
 #   x86_64-linux-musl  aarch64-linux-musl  x86_64-windows-gnu  aarch64-windows-gnu
 #   aarch64-macos      x86_64-macos
 # CMake needs one executable per tool, so this file writes small wrapper scripts
-# (`python -m ziglang c++ -target T "$@"`, `... ar`, `... ranlib`) into the build folder.
+# (`zig c++ -target T "$@"`, `zig ar`, `zig ranlib`) into the build folder. They name zig by
+# its real path, the same in every clone, so ccache keys on their text can be shared.
 # Linux builds are static musl executables; everything is -O2 without debug info and
 # stripped at link time (see scripts/cross-build.sh and docs/build.md).
 
 if(NOT MMOJO_ZIG_TARGET)
     message(FATAL_ERROR "zig-toolchain.cmake: set -DMMOJO_ZIG_TARGET=<arch>-<os>[-abi]")
 endif()
-# try_compile projects re-read this file: pass the target and python on to them.
-list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES MMOJO_ZIG_TARGET MMOJO_ZIG_PYTHON)
+# try_compile projects re-read this file: pass the target and zig on to them.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES MMOJO_ZIG_TARGET MMOJO_ZIG)
 
-if(NOT MMOJO_ZIG_PYTHON)
+if(NOT MMOJO_ZIG)
     get_filename_component(_mmojo_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
-    set(MMOJO_ZIG_PYTHON "${_mmojo_root}/.venv/bin/python")
+    set(MMOJO_ZIG "${_mmojo_root}/build/deps/zig")
 endif()
-if(NOT EXISTS "${MMOJO_ZIG_PYTHON}")
-    message(FATAL_ERROR "zig-toolchain.cmake: ${MMOJO_ZIG_PYTHON} not found; run scripts/setup.sh "
-                        "(it installs the pinned ziglang package) or pass -DMMOJO_ZIG_PYTHON=")
+get_filename_component(MMOJO_ZIG "${MMOJO_ZIG}" REALPATH)
+if(NOT EXISTS "${MMOJO_ZIG}")
+    message(FATAL_ERROR "zig-toolchain.cmake: ${MMOJO_ZIG} not found; run scripts/setup.sh --test "
+                        "(it installs the pinned ziglang package) or pass -DMMOJO_ZIG=")
 endif()
 
 string(REGEX MATCH "^([a-z0-9_]+)-([a-z]+)" _mmojo_triple "${MMOJO_ZIG_TARGET}")
@@ -49,7 +52,7 @@ foreach(_tool cc c++ ar ranlib)
     else()
         set(_cmd "${_tool}")
     endif()
-    set(_text "#!/bin/sh\nexec \"${MMOJO_ZIG_PYTHON}\" -m ziglang ${_cmd} \"$@\"\n")
+    set(_text "#!/bin/sh\nexec \"${MMOJO_ZIG}\" ${_cmd} \"$@\"\n")
     if(EXISTS "${_file}")
         file(READ "${_file}" _old)
     else()

@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# Cross-builds mmojo-server with zig's clang (ziglang from PyPI, see scripts/requirements.txt)
+# Cross-builds mmojo-server with zig's clang (PyPI's ziglang, installed by scripts/setup.sh --test)
 # for the six targets of the portable file, into build/cross/<target>/mmojo-server[.exe]:
 #   x86_64-linux-musl aarch64-linux-musl x86_64-windows-gnu aarch64-windows-gnu
 #   aarch64-macos x86_64-macos
 # Usage: scripts/cross-build.sh [TARGET ...]      (default: all six)
-# Environment: JOBS (parallel compile jobs, default 2), MMOJO_WERROR (ON), MMOJO_HOST_BUILD
-# (a host build folder with tools/macho_sign, default build/release; built if missing).
+# Environment: JOBS (parallel compile jobs, default: the number of cores), MMOJO_WERROR (ON),
+# MMOJO_HOST_BUILD (a host build folder with tools/macho_sign, default build/release; built if
+# missing).
 # Each target's build time is printed and written to build/cross/times.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-JOBS=${JOBS:-2}
+JOBS=${JOBS:-$(nproc)}
 WERROR=${MMOJO_WERROR:-ON}
 ALL=(x86_64-linux-musl aarch64-linux-musl x86_64-windows-gnu aarch64-windows-gnu aarch64-macos x86_64-macos)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 
-PY=$ROOT/.venv/bin/python
-if [ ! -x "$PY" ] || ! "$PY" -m ziglang version >/dev/null 2>&1; then
-    echo "cross-build: $PY -m ziglang does not run; run scripts/setup.sh first" >&2
+ZIG=$ROOT/build/deps/zig
+if ! "$ZIG" version >/dev/null 2>&1; then
+    echo "cross-build: $ZIG does not run; run scripts/setup.sh --test first" >&2
     exit 1
 fi
 if [ ! -e build/deps/include/httplib.h ]; then

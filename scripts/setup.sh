@@ -1,17 +1,36 @@
 #!/usr/bin/env bash
-# Installs everything the build and the tests need, from package registries only:
-# Debian packages (apt), PyPI (pip, into .venv) and npm (node_modules). Idempotent: a second
-# run on a prepared machine only checks and returns.
+# Installs dependencies from package registries only (Debian apt, PyPI, npm).
+#   scripts/setup.sh          what building and running the server need (scripts/build.sh)
+#   scripts/setup.sh --test   that plus what the tests need (scripts/test.sh): clang for
+#                             fuzzing, Chromium, qemu, wine, osslsigncode, the Python
+#                             oracles in .venv, Playwright, and the pinned zig for cross builds
+# Idempotent: a second run on a prepared machine only checks and returns.
+#
+# Work that does not depend on the checkout is kept once per machine, in $MMOJO_CACHE
+# (default ~/.cache/mmojo): the pinned zig is installed there, so every clone uses the same
+# zig path and therefore finds zig's global cache (its libc++, libunwind and C runtimes per
+# target, built once) and ccache's entries (~/.cache/ccache) for its cross builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+MODE=build
+case "${1:-}" in
+    "") ;;
+    --test) MODE=test ;;
+    *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+esac
+MMOJO_CACHE=${MMOJO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmojo}
+ZIG_VERSION=0.17.1
 
-APT_PACKAGES=(
+BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config git ca-certificates
-    clang lld libclang-rt-14-dev          # fuzzing (libFuzzer) and the sanitizer runtime
-    googletest libgtest-dev                # unit tests
+    ccache                                 # compiler cache shared by every clone
+    googletest libgtest-dev                # unit tests (built with the release binary)
     nlohmann-json3-dev                     # JSON
     dpkg-dev                               # apt-get source (cpp-httplib's single header)
+)
+TEST_PACKAGES=(
+    clang lld libclang-rt-14-dev          # fuzzing (libFuzzer) and the sanitizer runtime
     python3-venv unzip zip file
     chromium                               # browser tests
     qemu-user-static                       # ARM64 Linux tests
@@ -21,13 +40,14 @@ APT_PACKAGES=(
 
 need_sudo() { if [ "$(id -u)" -ne 0 ]; then echo sudo; fi; }
 SUDO=$(need_sudo)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
+wanted=("${BUILD_PACKAGES[@]}")
+[ "$MODE" = test ] && wanted+=("${TEST_PACKAGES[@]}")
 missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+for p in "${wanted[@]}"; do installed "$p" || missing+=("$p"); done
 # An ARM64 shell for the emulated tests: Debian's busybox-static built for arm64.
-if ! dpkg-query -W -f='${Status}' busybox-static:arm64 2>/dev/null | grep -q "install ok installed"; then
+if [ "$MODE" = test ] && ! installed busybox-static:arm64; then
     $SUDO dpkg --add-architecture arm64
     missing+=("busybox-static:arm64")
 fi
@@ -67,18 +87,31 @@ if [ ! -e "$DEPS/include/httplib.h" ]; then
     cp "$DEPS"/src/*cpp-httplib*/httplib.h "$DEPS/include/httplib.h"
 fi
 
-# Python tools for tests (oracles: gguf, jinja2, openai) and the zig cross compiler.
-if [ ! -x .venv/bin/python ] || ! cmp -s scripts/requirements.txt .venv/requirements.installed; then
-    echo "setup: installing Python packages into .venv"
-    python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
-    cp scripts/requirements.txt .venv/requirements.installed
-fi
+if [ "$MODE" = test ]; then
+    # Python oracles for the tests (gguf, jinja2, openai, ...).
+    if [ ! -x .venv/bin/python ] || ! cmp -s scripts/requirements.txt .venv/requirements.installed; then
+        echo "setup: installing Python packages into .venv"
+        python3 -m venv .venv
+        .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+        cp scripts/requirements.txt .venv/requirements.installed
+    fi
 
-# Browser test driver.
-if [ ! -d node_modules/playwright-core ] || ! cmp -s package-lock.json node_modules/.package-lock.installed; then
-    echo "setup: installing npm packages"
-    npm ci --silent --no-audit --no-fund >/dev/null
-    cp package-lock.json node_modules/.package-lock.installed
+    # The pinned zig (PyPI's ziglang wheel carries the compiler), once per machine.
+    ZIG_HOME=$MMOJO_CACHE/ziglang-$ZIG_VERSION
+    if [ ! -x "$ZIG_HOME/ziglang/zig" ]; then
+        echo "setup: installing ziglang $ZIG_VERSION into $ZIG_HOME"
+        rm -rf "$ZIG_HOME.tmp" && mkdir -p "$MMOJO_CACHE"
+        python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps --target "$ZIG_HOME.tmp" \
+            "ziglang==$ZIG_VERSION"
+        rm -rf "$ZIG_HOME" && mv "$ZIG_HOME.tmp" "$ZIG_HOME"
+    fi
+    ln -sfn "$ZIG_HOME/ziglang/zig" "$DEPS/zig"
+
+    # Browser test driver.
+    if [ ! -d node_modules/playwright-core ] || ! cmp -s package-lock.json node_modules/.package-lock.installed; then
+        echo "setup: installing npm packages"
+        npm ci --silent --no-audit --no-fund >/dev/null
+        cp package-lock.json node_modules/.package-lock.installed
+    fi
 fi
-echo "setup: ready"
+echo "setup: ready ($MODE)"

@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs dependencies, builds the release and
 # the AddressSanitizer+UndefinedBehaviorSanitizer configurations, runs the unit tests in
-# both, the fuzz-corpus replays, the integration suites (pytest) and the browser tests, and
-# ends with one line "N passed, N failed".
+# both, the fuzz-corpus replays, the six cross builds, the integration suites (pytest) and
+# the browser tests, prints how long each stage took, and ends with one line
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/test-output
 rm -rf "$OUT" && mkdir -p "$OUT"
 JOBS=${JOBS:-$(nproc)}
+STAGES=$OUT/stage-times.txt
+T0=$(date +%s)
+STAGE=""
+STAGE_START=$T0
 
-step() { printf '\n=== %s\n' "$*"; }
-fail_setup() { echo "test: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+# Each stage's wall time goes to $STAGES; the table is printed before the summary line.
+end_stage() {
+    if [ -n "$STAGE" ]; then
+        printf '%-34s %6d s\n' "$STAGE" $(( $(date +%s) - STAGE_START )) >>"$STAGES"
+    fi
+}
+step() {
+    end_stage
+    STAGE=$*
+    STAGE_START=$(date +%s)
+    printf '\n=== %s\n' "$*"
+}
+print_stages() {
+    end_stage
+    STAGE=""
+    printf '\n=== stage times\n'
+    cat "$STAGES"
+    printf '%-34s %6d s\n' "total" $(( $(date +%s) - T0 ))
+}
+fail_setup() { echo "test: $*" >&2; print_stages; echo "0 passed, 1 failed"; exit 1; }
 
 step "setup"
-scripts/setup.sh || fail_setup "dependency setup failed"
+scripts/setup.sh --test || fail_setup "dependency setup failed"
 
 step "release build"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMMOJO_WERROR=ON >/dev/null \
@@ -36,10 +59,19 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/sanitize -j "$JOBS" --output-on-failure \
     --output-junit "$OUT/ctest-sanitize.xml" | tail -n 25
 
+# The six targets of the portable file, each built once per run; the integration tests
+# (test_polyglot, test_simd_neon) use these builds. A failure here shows again there.
+step "cross builds (zig, six targets)"
+if MMOJO_HOST_BUILD=$ROOT/build/release scripts/cross-build.sh >"$OUT/cross-build.log" 2>&1; then
+    grep -E '^[a-z0-9_]+-[a-z]+(-[a-z]+)?: [0-9]+ s,' "$OUT/cross-build.log"
+else
+    tail -n 60 "$OUT/cross-build.log"
+fi
+
 if compgen -G "tests/integration/test_*.py" >/dev/null; then
     step "integration tests (pytest)"
     MMOJO_BUILD_DIR=$ROOT/build/release .venv/bin/python -m pytest tests/integration -q \
-        --junitxml="$OUT/pytest.xml" -p no:cacheprovider | tail -n 30
+        --durations=15 --junitxml="$OUT/pytest.xml" -p no:cacheprovider | tail -n 45
 fi
 
 if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
@@ -50,5 +82,7 @@ if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
         tests/browser/ 2>&1 | tail -n 40
 fi
 
+print_stages
 step "summary"
+STAGE=""
 .venv/bin/python scripts/summarize_tests.py "$OUT"

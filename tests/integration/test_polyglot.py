@@ -36,6 +36,7 @@ from conftest import BUILD, MODELS, REFERENCE, ROOT, free_port
 
 MODEL = MODELS / "stories260K.gguf"
 CROSS = ROOT / "build" / "cross"
+ZIG = ROOT / "build" / "deps" / "zig"
 TARGETS = {
     "x86_64-windows": "x86_64-windows-gnu/mmojo-server.exe",
     "x86_64-linux": "x86_64-linux-musl/mmojo-server",
@@ -144,8 +145,8 @@ def host_binary() -> Path:
 
 @pytest.fixture(scope="session")
 def cross_builds(host_binary) -> dict:
-    if not (ROOT / ".venv" / "bin" / "python").exists():
-        pytest.skip(".venv with ziglang missing (scripts/setup.sh)")
+    if not ZIG.exists():
+        pytest.skip(f"{ZIG} missing (scripts/setup.sh --test installs zig)")
     t0 = time.monotonic()
     r = run([ROOT / "scripts" / "cross-build.sh"], timeout=7200,
             env={**os.environ, "MMOJO_HOST_BUILD": str(BUILD)})
@@ -290,7 +291,7 @@ def test_pe_debug_data_and_symbol_table_shift(host_binary, cross_builds, tmp_pat
     src = tmp_path / "hello.cpp"
     src.write_text('#include <cstdio>\nint main() { std::puts("hello from the PE head"); }\n')
     exe = tmp_path / "hello.exe"
-    r = run([ROOT / ".venv" / "bin" / "python", "-m", "ziglang", "c++", "-target", "x86_64-windows-gnu",
+    r = run([ZIG, "c++", "-target", "x86_64-windows-gnu",
              "-O1", "-g", src, "-o", exe], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     raw = bytearray(exe.read_bytes())
