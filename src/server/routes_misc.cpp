@@ -75,6 +75,11 @@ nlohmann::json model_meta(const ServerContext& server) {
         meta[full] = v && v->type == GgufValueType::kString ? nlohmann::json(v->as_string())
                                                             : nlohmann::json(nullptr);
     }
+    // The quantization as the file records it (llama_ftype number), null when absent; the
+    // model panel names it with details.quantization_level below.
+    const GgufValue* file_type = m.gguf().find("general.file_type");
+    meta["general.file_type"] = file_type && file_type->is_integer() ? nlohmann::json(file_type->as_u64())
+                                                                     : nlohmann::json(nullptr);
     return meta;
 }
 
@@ -92,7 +97,8 @@ void handle_models(ServerContext& server, const HttpRequest&, HttpResponse& res)
                                            {"parameters", ""},
                                            {"details", {{"parent_model", ""}, {"format", "gguf"}, {"family", ""},
                                                         {"families", nlohmann::json::array({""})},
-                                                        {"parameter_size", ""}, {"quantization_level", ""}}}}})},
+                                                        {"parameter_size", ""},
+                                                        {"quantization_level", server.model->type_label()}}}}})},
     });
 }
 
