@@ -80,7 +80,7 @@ export function messageElement(message, index, actions, { last = false, streamin
           `Copy message ${n}`));
       }
       footer.append(button('Branch', 'msg-action', () => actions.branch(index),
-        `Branch a new conversation at ${who.toLowerCase()} message ${n}`));
+        `Branch a new conversation at message ${n} (${who})`));
       if (isLast && m.role === 'assistant') {
         footer.append(button('Regenerate', 'msg-action', () => actions.regenerate(), 'Regenerate the last reply'));
       }
