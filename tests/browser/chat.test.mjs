@@ -255,3 +255,27 @@ test('phone: the newest reply scrolls into view; touch targets are at least 44 p
     await screenshot(page, 'chat-phone');
   });
 });
+
+test('switching conversation during a reply keeps the stopped reply with its own conversation', async () => {
+  await withBrowser({}, async ({ page, context }) => {
+    await openChat(page, server.base);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 0, downloadThroughput: 5000, uploadThroughput: -1 });
+    await setChatSettings(page, { max_tokens: 1500 });
+    await send(page, 'A long story please');
+    await waitFor(async () => ((await page.locator('.message.assistant .content').textContent()) ?? '').length > 30,
+      { what: 'the reply to start' });
+    await page.click('#new-chat');
+    await waitFor(async () => !(await page.locator('#send').isDisabled()), { what: 'the stop' });
+    assert.equal(await page.locator('#messages .message').count(), 0, 'the new conversation is empty');
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const first = await waitFor(async () => (await storedConversations(page)).find((c) => c.messages.length === 2),
+      { what: 'the stopped reply stored with the first conversation' });
+    assert.equal(first.messages[1].stopped, true);
+    await page.locator('#conversation-list .conversation-open', { hasText: 'A long story please' }).click();
+    assert.equal(await page.locator('.message.assistant .badge-stopped').count(), 1);
+  });
+});

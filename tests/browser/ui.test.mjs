@@ -113,6 +113,13 @@ test('phone-sized viewport: no horizontal scrolling, controls visible', async ()
       const box = await page.locator(`#${id}`).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `#${id} fits the width`);
     }
+    // Touch targets of at least 44 by 44 px (the check box counts with its label).
+    const small = await page.evaluate(() => [...document.querySelectorAll('button, select, input:not([type=checkbox]), label.check')]
+      .filter((e) => e.offsetParent !== null)
+      .map((e) => ({ e: e.id || e.textContent.trim(), r: e.getBoundingClientRect() }))
+      .filter(({ r }) => r.width < 43.5 || r.height < 43.5)
+      .map(({ e, r }) => `${e} ${r.width.toFixed(0)}x${r.height.toFixed(0)}`));
+    assert.deepEqual(small, [], 'targets smaller than 44 px');
     await screenshot(page, 'phone', { fullPage: true });
   });
 });

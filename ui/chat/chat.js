@@ -188,17 +188,19 @@ export async function setupChat() {
 
   async function respond() {
     hideError();
-    const s = conversation.settings;
+    // The conversation this reply belongs to, even if the user switches away meanwhile.
+    const target = conversation;
+    const s = target.settings;
     const messages = [];
     if (s.system.trim()) messages.push({ role: 'system', content: s.system });
-    messages.push(...conversation.messages.map(toApiMessage));
+    messages.push(...target.messages.map(toApiMessage));
     const body = {
       messages, stream: true, cache_prompt: true, temperature: s.temperature, top_k: s.top_k,
       top_p: s.top_p, min_p: s.min_p, seed: s.seed,
     };
     if (s.max_tokens > 0) body.max_tokens = s.max_tokens;
     const reply = newReply();
-    const view = messageElement(reply, conversation.messages.length, actions, { streaming: true });
+    const view = messageElement(reply, target.messages.length, actions, { streaming: true });
     view.element.classList.add('streaming');
     view.element.setAttribute('aria-busy', 'true');
     box.append(view.element);
@@ -235,6 +237,7 @@ export async function setupChat() {
       view.element.remove();
       controller = null;
       updateButtons();
+      if (conversation !== target) return;
       announce.textContent = `Error: ${err.message}`;
       showError(err.message, respond);
       return;
@@ -251,6 +254,18 @@ export async function setupChat() {
       return;
     }
     const message = finishReply(reply, { elapsedMs: performance.now() - started, firstTokenMs, chunks, stopped });
+    if (conversation !== target) {
+      // Switched away (which stopped the reply): keep it with its own conversation, unless
+      // that conversation was deleted meanwhile.
+      if (await store.get(target.id)) {
+        target.messages.push(message);
+        target.updated = Date.now();
+        await store.put(target);
+        await renderList();
+      }
+      updateButtons();
+      return;
+    }
     conversation.messages.push(message);
     if (conversation.title === 'New chat') conversation.title = titleFrom(conversation.messages);
     $('chat-title').textContent = conversation.title;

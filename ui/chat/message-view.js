@@ -55,8 +55,11 @@ export function messageElement(message, index, actions, { last = false, streamin
         summary.textContent = !done && !m.content ? 'Reasoning…' : 'Reasoning';
       }
       tools.replaceChildren(...(m.tool_calls ?? []).filter(Boolean).map(toolCallElement));
-      if (m.role === 'assistant') renderMarkdown(body, m.content ?? '');
-      else body.textContent = m.content ?? '';
+      if (m.role !== 'assistant') body.textContent = m.content ?? '';
+      else if (!done && !m.content && !thought.trim() && !(m.tool_calls ?? []).length) {
+        // The prompt is still being evaluated: say so rather than show an empty bubble.
+        body.innerHTML = '<p class="waiting">Reading the conversation…</p>';
+      } else renderMarkdown(body, m.content ?? '');
     },
     setFooter(m, { isLast }) {
       footer.replaceChildren();
