@@ -279,3 +279,35 @@ test('switching conversation during a reply keeps the stopped reply with its own
     assert.equal(await page.locator('.message.assistant .badge-stopped').count(), 1);
   });
 });
+
+test('phone: the conversation list opens from its button and closes on a choice; Escape stops a reply', async () => {
+  await withBrowser(PHONE, async ({ page, context }) => {
+    await openChat(page, server.base);
+    await setChatSettings(page, { max_tokens: 6 });
+    await send(page, 'Phone one');
+    await replyDone(page, waitFor, 1);
+    await page.click('#new-chat');
+    assert.ok(await page.locator('#conversations').isHidden(), 'the list is folded away on a phone');
+    await page.click('#toggle-conversations');
+    assert.equal(await page.locator('#toggle-conversations').getAttribute('aria-expanded'), 'true');
+    assert.ok(await page.locator('#conversations').isVisible());
+    await page.locator('#conversation-list .conversation-open', { hasText: 'Phone one' }).click();
+    await waitFor(() => page.locator('#conversations').isHidden(), { what: 'the list to close on a choice' });
+    assert.equal(await page.locator('#toggle-conversations').getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.locator('.message.user .content').textContent(), 'Phone one');
+    // Escape in the message box stops a reply.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 0, downloadThroughput: 5000, uploadThroughput: -1 });
+    await setChatSettings(page, { max_tokens: 1500 });
+    await send(page, 'Another long one');
+    await waitFor(async () => ((await page.locator('.message.assistant').last().locator('.content').textContent()) ?? '').length > 40,
+      { what: 'the reply to start' });
+    await page.locator('#chat-input').press('Escape');
+    await replyDone(page, waitFor, 2);
+    assert.equal(await page.locator('.message.assistant').last().locator('.badge-stopped').count(), 1);
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  });
+});

@@ -269,8 +269,11 @@ export async function setupChat() {
     conversation.messages.push(message);
     if (conversation.title === 'New chat') conversation.title = titleFrom(conversation.messages);
     $('chat-title').textContent = conversation.title;
+    const reasoningOpen = view.element.querySelector('details.reasoning')?.open;
     await persist();
     renderMessages();
+    // Reasoning the user opened while it streamed stays open.
+    if (reasoningOpen) views.at(-1).element.querySelector('details.reasoning').open = true;
     announce.textContent = `${stopped ? 'Stopped. ' : ''}Assistant: ${message.content.slice(0, 300)}`;
   }
 
