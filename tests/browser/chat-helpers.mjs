@@ -43,7 +43,8 @@ export async function storedConversations(page) {
 export async function openChat(page, base) {
   await page.goto(`${base}/`);
   await page.getByRole('tab', { name: 'Chat' }).click();
-  await page.locator('#chat-input').waitFor();
+  // The chat opens IndexedDB before it attaches its handlers.
+  await page.locator('body[data-chat-ready="true"]').waitFor({ state: 'attached' });
 }
 
 export async function send(page, text) {
@@ -54,4 +55,11 @@ export async function send(page, text) {
 export async function replyDone(page, waitFor, count) {
   await waitFor(async () => (await page.locator('#messages .message.assistant:not(.streaming)').count()) >= count
     && !(await page.locator('#send').isDisabled()), { what: `reply ${count}`, timeoutMs: 60000 });
+}
+
+// Opens a conversation from the list and waits until it is shown (the list marks it current
+// once its messages and settings are in place).
+export async function openConversation(page, text) {
+  await page.locator('#conversation-list .conversation-open', { hasText: text }).click();
+  await page.locator('#conversation-list .conversation-open[aria-current="true"]', { hasText: text }).waitFor({ state: 'attached' });
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { openChat, replyDone, send, storedConversations } from './chat-helpers.mjs';
+import { openChat, openConversation, replyDone, send, storedConversations } from './chat-helpers.mjs';
 import { launchBrowser, screenshot, startServer, waitFor } from './helpers.mjs';
 
 let server;
@@ -127,7 +127,7 @@ test('conversations persist across reloads: switch, rename, delete', async () =>
     await waitFor(async () => (await items.count()) === 2, { what: 'two conversations listed' });
     assert.deepEqual(await items.allTextContents(), ['Second conversation', 'First conversation']);
     assert.equal(await page.locator('.message.user .content').textContent(), 'Second conversation', 'the last one reopens');
-    await items.filter({ hasText: 'First conversation' }).click();
+    await openConversation(page, 'First conversation');
     assert.equal(await page.locator('.message.user .content').textContent(), 'First conversation');
     assert.equal(await page.locator('.message.assistant').count(), 1);
     // Rename in place.
@@ -171,7 +171,7 @@ test('export and import conversations as JSON', async () => {
       await waitFor(async () => /Imported 2/.test(await other.locator('#chat-list-status').textContent()), { what: 'the import' });
       assert.equal(await other.locator('.message.user .content').textContent(), 'Exported message');
       assert.deepEqual((await storedConversations(other)).map((c) => c.title).sort(), ['Exported message', 'Hand made']);
-      await other.locator('#conversation-list .conversation-open', { hasText: 'Hand made' }).click();
+      await openConversation(other, 'Hand made');
       assert.equal(await other.locator('.message.assistant strong').textContent(), 'Hello');
       // A broken file says why and changes nothing.
       await other.setInputFiles('#import-chats', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[{"title": "x"}]') });
@@ -224,7 +224,7 @@ test('edit a message, regenerate, branch; settings and system prompt belong to t
     await page.click('#toggle-chat-settings');
     assert.equal(await page.locator('#chat-set-system').inputValue(), '');
     assert.equal(await page.locator('#chat-set-temperature').inputValue(), '0.8');
-    await page.locator('#conversation-list .conversation-open', { hasText: '(branch)' }).click();
+    await openConversation(page, '(branch)');
     assert.equal(await page.locator('#chat-set-system').inputValue(), 'You are a story teller.');
     assert.equal(await page.locator('#chat-set-max_tokens').inputValue(), '10');
     await screenshot(page, 'chat-branch');
@@ -275,7 +275,7 @@ test('switching conversation during a reply keeps the stopped reply with its own
     const first = await waitFor(async () => (await storedConversations(page)).find((c) => c.messages.length === 2),
       { what: 'the stopped reply stored with the first conversation' });
     assert.equal(first.messages[1].stopped, true);
-    await page.locator('#conversation-list .conversation-open', { hasText: 'A long story please' }).click();
+    await openConversation(page, 'A long story please');
     assert.equal(await page.locator('.message.assistant .badge-stopped').count(), 1);
   });
 });
@@ -291,7 +291,7 @@ test('phone: the conversation list opens from its button and closes on a choice;
     await page.click('#toggle-conversations');
     assert.equal(await page.locator('#toggle-conversations').getAttribute('aria-expanded'), 'true');
     assert.ok(await page.locator('#conversations').isVisible());
-    await page.locator('#conversation-list .conversation-open', { hasText: 'Phone one' }).click();
+    await openConversation(page, 'Phone one');
     await waitFor(() => page.locator('#conversations').isHidden(), { what: 'the list to close on a choice' });
     assert.equal(await page.locator('#toggle-conversations').getAttribute('aria-expanded'), 'false');
     assert.equal(await page.locator('.message.user .content').textContent(), 'Phone one');

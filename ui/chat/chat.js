@@ -396,4 +396,5 @@ export async function setupChat() {
   const last = load(CURRENT_KEY, null);
   const first = (last && await store.get(last)) || (await store.list())[0] || blankConversation();
   await show(first);
+  document.body.dataset.chatReady = 'true';  // the controls answer from here on (tests wait for it)
 }
