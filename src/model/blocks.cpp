@@ -11,10 +11,10 @@
 #include "ops/activation.h"
 #include "ops/embedding.h"
 #include "ops/norm.h"
-#include "ops/vector_kernels.h"
+#include "kernels/vector_kernels.h"
 #include "runtime/context.h"
 #include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace mmojo {
 

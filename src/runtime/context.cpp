@@ -7,7 +7,7 @@
 #include <string>
 
 #include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace mmojo {
 

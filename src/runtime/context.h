@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "server/errors.h"
 #include "server/server_context.h"
 #include "server/sse.h"

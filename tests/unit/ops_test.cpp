@@ -18,9 +18,9 @@
 #include "ops/matmul.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 #include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace mmojo {
 namespace {
