@@ -4,19 +4,68 @@
 
 #include <cstdint>
 
+#include "kernels/gemm_kernels.h"
 #include "kernels/kernels.h"
+#include "kernels/matmul_tile.h"
 #include "kernels/simd_kernels.h"
 #include "kernels/tensor_type.h"
+#include "kernels/vector_kernels.h"
 
 namespace mmojo {
 
 namespace {
 
+// What select_kernels installed: read at every product and row operation, written once at
+// start-up before any thread runs kernels.
 CpuLevel g_selected = CpuLevel::kGeneric;
+MatmulTileFn g_tile = matmul_tile_generic;
+const VectorKernels* g_vector = vector_kernels_generic();
+
+// The register-blocked matrix tile of a level (matmul_tile_generic when it has none).
+MatmulTileFn tile_for_level(CpuLevel level) {
+    switch (level) {
+#if defined(MMOJO_HAVE_AVX2)
+        case CpuLevel::kAvx2:
+        case CpuLevel::kAvx512: return matmul_tile_avx2();
+#endif
+#if defined(MMOJO_HAVE_AVX512VNNI)
+        case CpuLevel::kAvx512Vnni: return matmul_tile_avx512vnni();
+#endif
+#if defined(MMOJO_HAVE_AMX)
+        case CpuLevel::kAmx: return matmul_tile_amx();
+#endif
+#if defined(MMOJO_HAVE_NEON)
+        case CpuLevel::kNeon: return matmul_tile_neon();
+#endif
+#if defined(MMOJO_HAVE_NEONDOT)
+        case CpuLevel::kNeonDot: return matmul_tile_neondot();
+#endif
+        default: return matmul_tile_generic;
+    }
+}
+
+// The float row table of a level, else of the next lower one.
+const VectorKernels* vector_kernels_for_level(CpuLevel level) {
+    for (CpuLevel l = level;; l = cpu_level_below(l)) {
+        if (const VectorKernels* k = vector_kernels_at_level(l)) return k;
+    }
+}
 
 }  // namespace
 
 CpuLevel selected_cpu_level() { return g_selected; }
+MatmulTileFn matmul_tile() { return g_tile; }
+const VectorKernels& vector_kernels() { return *g_vector; }
+
+const VectorKernels* vector_kernels_at_level(CpuLevel level) {
+    switch (level) {
+        case CpuLevel::kGeneric: return vector_kernels_generic();
+#if defined(MMOJO_HAVE_AVX2)
+        case CpuLevel::kAvx2: return vector_kernels_avx2();
+#endif
+        default: return nullptr;
+    }
+}
 
 VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
     switch (level) {
@@ -112,6 +161,8 @@ void select_kernels(CpuLevel level) {
         if (ToFloatFn fn = to_float_for_level(level, type)) row->to_float = fn;
         if (FromFloatFn fn = from_float_for_level(level, type)) row->from_float = fn;
     }
+    g_tile = tile_for_level(level);
+    g_vector = vector_kernels_for_level(level);
     g_selected = level;
 }
 

@@ -9,8 +9,10 @@
 
 namespace mmojo {
 
-// Installs the kernels for `level` (falling back to lower levels, then to generic, for each
-// type that has no kernel at that level). Call once at start-up, before any thread runs
+// The one dispatch point: installs the kernels for `level` (falling back to lower levels,
+// then to generic, for each type that has no kernel at that level): vec_dot and the row
+// conversions in the type table, the matrix tile (matmul_tile()) and the float row table
+// (vector_kernels()). Nothing else looks at the level. Call once at start-up, before any thread runs
 // dot products. Asking for a level the CPU lacks is the caller's mistake; tests may use it
 // only for levels up to detect_cpu_level().
 void select_kernels(CpuLevel level);

@@ -1,5 +1,4 @@
-// The generic matrix tile, the Matrix constructor and the choice of the tile per CPU level
-// (see matmul_tile.h).
+// The generic matrix tile and the Matrix constructor (see matmul_tile.h).
 #include "kernels/matmul_tile.h"
 
 #include <algorithm>
@@ -8,8 +7,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/dispatch.h"
-#include "kernels/gemm_kernels.h"
 
 namespace mmojo {
 
@@ -17,29 +14,6 @@ namespace {
 
 // Rows kept hot in the generic tile.
 constexpr int64_t kTileRows = 8;
-
-// The register-blocked kernel of a CPU level, if it has one.
-MatmulTileFn tile_for_level(CpuLevel level) {
-    switch (level) {
-#if defined(MMOJO_HAVE_AVX2)
-        case CpuLevel::kAvx2:
-        case CpuLevel::kAvx512: return matmul_tile_avx2();
-#endif
-#if defined(MMOJO_HAVE_AVX512VNNI)
-        case CpuLevel::kAvx512Vnni: return matmul_tile_avx512vnni();
-#endif
-#if defined(MMOJO_HAVE_AMX)
-        case CpuLevel::kAmx: return matmul_tile_amx();
-#endif
-#if defined(MMOJO_HAVE_NEON)
-        case CpuLevel::kNeon: return matmul_tile_neon();
-#endif
-#if defined(MMOJO_HAVE_NEONDOT)
-        case CpuLevel::kNeonDot: return matmul_tile_neondot();
-#endif
-        default: return matmul_tile_generic;
-    }
-}
 
 std::string type_name(TensorType type) {
     const char* name = tensor_type_name(uint32_t(type));
@@ -78,7 +52,6 @@ Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_
     return m;
 }
 
-MatmulTileFn matmul_tile() { return tile_for_level(selected_cpu_level()); }
 
 uint8_t* matmul_scratch(size_t bytes) {
     struct Buffer {

@@ -44,7 +44,7 @@ void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t*
 // The tile kernel every product uses: the register-blocked kernel of the CPU level chosen
 // by kernels/dispatch.h's select_kernels when that level has one (kernels/gemm_kernels.h), else
 // matmul_tile_generic.
-MatmulTileFn matmul_tile();
+MatmulTileFn matmul_tile();   // defined in dispatch.cpp
 
 // Per-thread scratch memory for tile kernels: at least `bytes`, 64-byte aligned, valid
 // until the same thread asks again.

@@ -1,5 +1,4 @@
-// Generic float row kernels (the readable definition, see vector_kernels.h) and the choice of
-// a table per CPU level.
+// Generic float row kernels (the readable definition, see vector_kernels.h).
 #include "kernels/vector_kernels.h"
 
 #include <cmath>
@@ -57,26 +56,6 @@ const VectorKernels kGeneric = {max_generic,         exp_sum_generic,   silu_gen
 
 }  // namespace
 
-const VectorKernels* vector_kernels_at_level(CpuLevel level) {
-    switch (level) {
-        case CpuLevel::kGeneric: return &kGeneric;
-#if defined(MMOJO_HAVE_AVX2)
-        case CpuLevel::kAvx2: return vector_kernels_avx2();
-#endif
-        default: return nullptr;
-    }
-}
-
-const VectorKernels& vector_kernels() {
-    switch (selected_cpu_level()) {
-#if defined(MMOJO_HAVE_AVX2)
-        case CpuLevel::kAvx2:
-        case CpuLevel::kAvx512:
-        case CpuLevel::kAvx512Vnni:
-        case CpuLevel::kAmx: return *vector_kernels_avx2();
-#endif
-        default: return kGeneric;
-    }
-}
+const VectorKernels* vector_kernels_generic() { return &kGeneric; }
 
 }  // namespace mmojo

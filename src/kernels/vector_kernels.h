@@ -5,8 +5,8 @@
 // vector_kernels_avx2.cpp), float lanes, FMA and another summation order;
 // tests/unit/vector_kernels_test.cpp compares each with the generic one.
 //
-// The ops pick the table of kernels/dispatch.h's selected level at each call (one switch per
-// row, nothing per element), like matmul_tile().
+// select_kernels (kernels/dispatch.h) installs the table of the chosen level once; the ops
+// read it through vector_kernels().
 #pragma once
 
 #include <cstdint>
@@ -26,11 +26,13 @@ struct VectorKernels {
     void (*axpy)(float a, const float* x, float* y, int64_t n);   // y += a * x
 };
 
-// The table of the selected CPU level (falling back to lower levels, then generic).
+// The table installed by select_kernels (the generic one before it is called).
 const VectorKernels& vector_kernels();
-// The table written for exactly `level`, nullptr when there is none (for tests).
+// The table written for exactly `level`, nullptr when there is none (dispatch.cpp; for
+// tests and select_kernels).
 const VectorKernels* vector_kernels_at_level(CpuLevel level);
 
-const VectorKernels* vector_kernels_avx2();   // vector_kernels_avx2.cpp (also used at avx512+)
+const VectorKernels* vector_kernels_generic();   // vector_kernels.cpp
+const VectorKernels* vector_kernels_avx2();      // vector_kernels_avx2.cpp (also used at avx512+)
 
 }  // namespace mmojo
