@@ -1,0 +1,354 @@
+// x86 dot products of the low-bit formats (quant/blocks_lowbit.h), written once for two
+// levels through a `Dot` policy, as kernels_neon_common.h does for NEON: kernels_lowbit_avx2.cpp
+// (VPMADDUBSW + VPMADDWD) and kernels_lowbit_avx512vnni.cpp (VPDPBUSD on 256-bit registers).
+// Each kernel computes what the generic kernel of the same type in quant_*.cpp computes;
+// tests/unit/simd_kernels_test.cpp compares them at every level.
+//
+// Lattice formats: the grid points are gathered from quant/iq_grids.h with scalar loads (8
+// bytes for IQ2, 4 for IQ3) into a 32-byte vector of unsigned magnitudes; the weights' signs
+// are moved onto the activations (VPSIGNB), so each group of 32 is one unsigned x signed
+// integer dot, weighted by its integer scale, exact in s32 until the super-block's float
+// scale. As in kernels_avx2.cpp, activations must be in -127..127 (every Q8 quantizer's
+// range): -128 has no negation in int8.
+//
+// Include only inside an anonymous namespace of a file built with the level's flags (see
+// quant/simd_kernels.h): everything here is then private to that file.
+//
+//   struct Dot {
+//       // 8 s32 lanes, lane k = sum over bytes 4k..4k+3 of x * y (x unsigned, y signed),
+//       // lanes 0..3 times s_lo, lanes 4..7 times s_hi (16-bit scales).
+//       static __m256i scaled(__m256i x, __m256i y, int s_lo, int s_hi);
+//   };
+
+inline float lowbit_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+inline int32_t lowbit_hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x55));
+    return _mm_cvtsi128_si32(s);
+}
+
+inline __m256i lowbit_load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline uint32_t lowbit_u32(const void* p) {
+    uint32_t v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline float lowbit_half(uint16_t h) { return _cvtsh_ss(h); }
+
+// 0xff in byte i where bit i % 8 of byte i / 8 of `bits` is set (32 bits -> 32 bytes).
+inline __m256i bits_to_mask(uint32_t bits) {
+    const __m256i spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32(static_cast<int32_t>(bits)),
+        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+    const __m256i select = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select);
+}
+
+// y with the elements negated where `bits` has a 1.
+inline __m256i apply_signs(__m256i y, uint32_t bits) {
+    return _mm256_sign_epi8(y, _mm256_or_si256(bits_to_mask(bits), _mm256_set1_epi8(1)));
+}
+
+// The 4 sign bytes of 4 x 7-bit kSignsIQ2 indices (bits 0..27 of w).
+inline uint32_t iq2_signs(uint32_t w) {
+    return static_cast<uint32_t>(kSignsIQ2.v[w & 127]) | (static_cast<uint32_t>(kSignsIQ2.v[(w >> 7) & 127]) << 8) |
+           (static_cast<uint32_t>(kSignsIQ2.v[(w >> 14) & 127]) << 16) |
+           (static_cast<uint32_t>(kSignsIQ2.v[(w >> 21) & 127]) << 24);
+}
+
+inline __m256i grid8x4(const uint64_t* grid, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {
+    return _mm256_set_epi64x(static_cast<long long>(grid[i3]), static_cast<long long>(grid[i2]),
+                             static_cast<long long>(grid[i1]), static_cast<long long>(grid[i0]));
+}
+
+// ---- IQ2 -------------------------------------------------------------------------------
+
+template <typename Dot>
+float lowbit_dot_iq2_xxs(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ2_XXS*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&x[b]) + offsetof(BlockIQ2_XXS, qs);
+        __m256i isum = _mm256_setzero_si256();
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint32_t a = lowbit_u32(qs + 8 * g), w = lowbit_u32(qs + 8 * g + 4);
+            const __m256i grid = grid8x4(kIQ2XXSGrid, a & 255, (a >> 8) & 255, (a >> 16) & 255, a >> 24);
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), iq2_signs(w));
+            const int s = 2 * static_cast<int>(w >> 28) + 1;
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, s, s));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return 0.125f * lowbit_hsum(acc);
+}
+
+template <typename Dot>
+float lowbit_dot_iq2_xs(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ2_XS*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&x[b]) + offsetof(BlockIQ2_XS, qs);
+        __m256i isum = _mm256_setzero_si256();
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint32_t v01 = lowbit_u32(qs + 8 * g), v23 = lowbit_u32(qs + 8 * g + 4);
+            const __m256i grid = grid8x4(kIQ2XSGrid, v01 & 511, (v01 >> 16) & 511, v23 & 511, (v23 >> 16) & 511);
+            const uint32_t signs = static_cast<uint32_t>(kSignsIQ2.v[(v01 >> 9) & 127]) |
+                                   (static_cast<uint32_t>(kSignsIQ2.v[v01 >> 25]) << 8) |
+                                   (static_cast<uint32_t>(kSignsIQ2.v[(v23 >> 9) & 127]) << 16) |
+                                   (static_cast<uint32_t>(kSignsIQ2.v[v23 >> 25]) << 24);
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), signs);
+            const int sc = x[b].scales[g];
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, 2 * (sc & 15) + 1, 2 * (sc >> 4) + 1));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return 0.125f * lowbit_hsum(acc);
+}
+
+template <typename Dot>
+float lowbit_dot_iq2_s(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ2_S*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint8_t* q = x[b].qs + 4 * g;
+            const uint32_t h = x[b].qh[g];
+            const __m256i grid = grid8x4(kIQ2SGrid, q[0] | ((h << 8) & 0x300), q[1] | ((h << 6) & 0x300),
+                                         q[2] | ((h << 4) & 0x300), q[3] | ((h << 2) & 0x300));
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), lowbit_u32(x[b].qs + kQK_K / 8 + 4 * g));
+            const int sc = x[b].scales[g];
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, 2 * (sc & 15) + 1, 2 * (sc >> 4) + 1));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return 0.125f * lowbit_hsum(acc);
+}
+
+// ---- IQ3 -------------------------------------------------------------------------------
+
+inline __m256i grid4x8(const uint32_t* grid, const uint32_t* i) {
+    return _mm256_set_epi32(static_cast<int>(grid[i[7]]), static_cast<int>(grid[i[6]]), static_cast<int>(grid[i[5]]),
+                            static_cast<int>(grid[i[4]]), static_cast<int>(grid[i[3]]), static_cast<int>(grid[i[2]]),
+                            static_cast<int>(grid[i[1]]), static_cast<int>(grid[i[0]]));
+}
+
+template <typename Dot>
+float lowbit_dot_iq3_xxs(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ3_XXS*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    uint32_t idx[8];
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            for (int k = 0; k < 8; ++k) idx[k] = x[b].qs[8 * g + k];
+            const uint32_t w = lowbit_u32(x[b].qs + kQK_K / 4 + 4 * g);
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), iq2_signs(w));
+            const int s = 2 * static_cast<int>(w >> 28) + 1;
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid4x8(kIQ3XXSGrid, idx), ys, s, s));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return 0.25f * lowbit_hsum(acc);
+}
+
+template <typename Dot>
+float lowbit_dot_iq3_s(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ3_S*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    __m256 acc = _mm256_setzero_ps();
+    uint32_t idx[8];
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint32_t h = x[b].qh[g];
+            for (int k = 0; k < 8; ++k) idx[k] = x[b].qs[8 * g + k] | (((h >> k) & 1) << 8);
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), lowbit_u32(x[b].signs + 4 * g));
+            const int s = 1 + 2 * ((x[b].scales[g / 2] >> (4 * (g % 2))) & 15);
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid4x8(kIQ3SGrid, idx), ys, s, s));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return lowbit_hsum(acc);
+}
+
+// ---- IQ1_S -----------------------------------------------------------------------------
+
+// grid + 1 (0..2, unsigned) times y, then - sum y: the grid dot without a signed multiply.
+template <typename Dot>
+float lowbit_dot_iq1_s(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ1_S*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m256i one = _mm256_set1_epi8(1);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        int32_t correction = 0, shift_sum = 0;
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint32_t h = x[b].qh[g];
+            const uint8_t* q = x[b].qs + 4 * g;
+            const __m256i grid = _mm256_add_epi8(
+                grid8x4(kIQ1SGrid, q[0] | ((h << 8) & 0x700), q[1] | ((h << 5) & 0x700), q[2] | ((h << 2) & 0x700),
+                        q[3] | ((h >> 1) & 0x700)),
+                one);
+            const int s = 2 * static_cast<int>((h >> 12) & 7) + 1;
+            const int32_t a_sum = y[b].bsums[2 * g] + y[b].bsums[2 * g + 1];
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, lowbit_load(y[b].qs + 32 * g), s, s));
+            correction += s * a_sum;
+            shift_sum += s * (h & 0x8000 ? -a_sum : a_sum);
+        }
+        const int32_t grid_sum = lowbit_hsum_i32(isum) - correction;
+        sum += lowbit_half(x[b].d) * y[b].d *
+               (static_cast<float>(grid_sum) + kIQ1Delta * static_cast<float>(shift_sum));
+    }
+    return sum;
+}
+
+// ---- ternary ---------------------------------------------------------------------------
+
+// TQ2_0: trits 0..2 (unsigned) times y, minus the sum of y (Q8_K's bsums).
+template <typename Dot>
+float lowbit_dot_tq2_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockTQ2_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m256i three = _mm256_set1_epi8(3);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const __m256i v = lowbit_load(x[b].qs + 32 * h);
+            for (int l = 0; l < 4; ++l) {
+                const __m256i t = _mm256_and_si256(_mm256_srli_epi16(v, 2 * l), three);
+                isum = _mm256_add_epi32(isum, Dot::scaled(t, lowbit_load(y[b].qs + 128 * h + 32 * l), 1, 1));
+            }
+        }
+        int32_t a_sum = 0;
+        for (int i = 0; i < kQK_K / 16; ++i) a_sum += y[b].bsums[i];
+        sum += lowbit_half(x[b].d) * y[b].d * static_cast<float>(lowbit_hsum_i32(isum) - a_sum);
+    }
+    return sum;
+}
+
+// ---- Q1_0 / Q2_0 / NVFP4 (against Q8_0) ------------------------------------------------
+
+// Q1_0: sum over 32 of +-y (bit set: +), as ones . (y with signs) minus nothing.
+template <typename Dot>
+float lowbit_dot_q1_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ1_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const __m256i ones = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK1_0; ++b) {
+        const float d = lowbit_half(x[b].d);
+        for (int k = 0; k < kQK1_0 / kQK; ++k) {
+            const BlockQ8_0& a = y[b * (kQK1_0 / kQK) + k];
+            // bit 1 -> +y, bit 0 -> -y: negate where the bit is clear.
+            const __m256i ys = apply_signs(lowbit_load(a.qs), ~lowbit_u32(x[b].qs + 4 * k));
+            const __m256 s = _mm256_cvtepi32_ps(Dot::scaled(ones, ys, 1, 1));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * lowbit_half(a.d)), s, acc);
+        }
+    }
+    return lowbit_hsum(acc);
+}
+
+// Q2_0: q = b0 + 2 b1 from the two bit planes (bits 2(j % 4) and 2(j % 4) + 1 of byte j / 4),
+// then q . y - sum y.
+template <typename Dot>
+float lowbit_dot_q2_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockQ2_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const __m256i spread_index = _mm256_set_epi64x(0x0707070706060606, 0x0505050504040404, 0x0303030302020202,
+                                                   0x0101010100000000);
+    const __m256i plane0 = _mm256_set1_epi32(0x40100401);
+    const __m256i plane1 = _mm256_set1_epi32(static_cast<int>(0x80200802u));
+    const __m256i ones = _mm256_set1_epi8(1), twos = _mm256_set1_epi8(2);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK2_0; ++b) {
+        const float d = lowbit_half(x[b].d);
+        for (int k = 0; k < kQK2_0 / kQK; ++k) {
+            const BlockQ8_0& a = y[b * (kQK2_0 / kQK) + k];
+            uint64_t bytes;
+            __builtin_memcpy(&bytes, x[b].qs + 8 * k, 8);
+            // Byte j of v = byte j / 4 of the 8 (within each 128-bit half: bytes 0..3 / 4..7).
+            const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi64x(static_cast<long long>(bytes)), spread_index);
+            const __m256i b0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, plane0), plane0), ones);
+            const __m256i b1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, plane1), plane1), twos);
+            const __m256i ya = lowbit_load(a.qs);
+            const __m256i qy = Dot::scaled(_mm256_or_si256(b0, b1), ya, 1, 1);
+            const __m256i sy = Dot::scaled(ones, ya, 1, 1);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * lowbit_half(a.d)), _mm256_cvtepi32_ps(_mm256_sub_epi32(qy, sy)),
+                                  acc);
+        }
+    }
+    return lowbit_hsum(acc);
+}
+
+// NVFP4 scale byte (unsigned E4M3) times 1/2, as ue4m3_to_float in quant/blocks_lowbit.h
+// (a private copy: an inline function shared with generic code must not be compiled here).
+inline float lowbit_ue4m3(uint8_t v) {
+    if (v == 0 || v == 0x7f) return 0.0f;
+    const int exp = (v >> 3) & 0x0f, man = v & 7;
+    const uint32_t bits = exp == 0 ? 0u : static_cast<uint32_t>((exp + 127 - 7 - 1) << 23) | static_cast<uint32_t>(man << 20);
+    if (exp == 0) return static_cast<float>(man) * (1.0f / 1024.0f);
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+// NVFP4: two sub-blocks of 16 per Q8_0 block, one per 128-bit half; signed x signed via
+// |x| and the sign of x moved onto y.
+template <typename Dot>
+float lowbit_dot_nvfp4(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockNVFP4*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kE2M1Doubled));
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kQK_NVFP4; ++b) {
+        for (int k = 0; k < 2; ++k) {
+            const BlockQ8_0& a = y[2 * b + k];
+            const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].qs + 16 * k));
+            const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, mask));
+            const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), mask));
+            const __m256i xv = _mm256_set_m128i(_mm_unpackhi_epi64(lo, hi), _mm_unpacklo_epi64(lo, hi));
+            const __m256i ys = _mm256_sign_epi8(lowbit_load(a.qs), xv);
+            const __m256i s = Dot::scaled(_mm256_sign_epi8(xv, xv), ys, 1, 1);
+            const float dy = lowbit_half(a.d);
+            const __m256 scales = _mm256_set_m128(_mm_set1_ps(lowbit_ue4m3(x[b].d[2 * k + 1]) * dy),
+                                                  _mm_set1_ps(lowbit_ue4m3(x[b].d[2 * k]) * dy));
+            acc = _mm256_fmadd_ps(scales, _mm256_cvtepi32_ps(s), acc);
+        }
+    }
+    return lowbit_hsum(acc);
+}
+
+// The lookup shared by both levels.
+template <typename Dot>
+VecDotFn lowbit_lookup(TensorType type) {
+    switch (type) {
+        case TensorType::kIQ2_XXS: return lowbit_dot_iq2_xxs<Dot>;
+        case TensorType::kIQ2_XS: return lowbit_dot_iq2_xs<Dot>;
+        case TensorType::kIQ2_S: return lowbit_dot_iq2_s<Dot>;
+        case TensorType::kIQ3_XXS: return lowbit_dot_iq3_xxs<Dot>;
+        case TensorType::kIQ3_S: return lowbit_dot_iq3_s<Dot>;
+        case TensorType::kIQ1_S: return lowbit_dot_iq1_s<Dot>;
+        case TensorType::kTQ2_0: return lowbit_dot_tq2_0<Dot>;
+        case TensorType::kQ1_0: return lowbit_dot_q1_0<Dot>;
+        case TensorType::kQ2_0: return lowbit_dot_q2_0<Dot>;
+        case TensorType::kNVFP4: return lowbit_dot_nvfp4<Dot>;
+        default: return nullptr;
+    }
+}
