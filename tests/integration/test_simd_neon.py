@@ -23,8 +23,9 @@ QEMU = shutil.which("qemu-aarch64-static")
 CROSS = ROOT / "build" / "cross" / "aarch64-linux-musl" / "cmake"
 
 # Activation rows of 1, 3, 9 blocks (floats: 1, 3, 40 elements) x 6 batch sizes x 3 row
-# ranges, for each of the 15 dot types, per level (tools/simd_selfcheck.cpp).
-TILES_PER_LEVEL = 15 * 3 * 6 * 3
+# ranges, for each of the 27 dot types (every row of the type table with a dot product:
+# tools/simd_selfcheck.cpp walks the table), per level.
+TILES_PER_LEVEL = 27 * 3 * 6 * 3
 
 
 @pytest.fixture(scope="module")
