@@ -9,7 +9,9 @@ ggml_get_type_traits(type)->to_float, called here through ctypes on random bytes
 quant pattern; the f16 scale is random too, so Inf/NaN scales are covered).
 
 Usage (with the Python that has llama_cpp installed, e.g. /work/llcpp-venv/bin/python):
-  scripts/record_dequant_oracles.py [NAME=NUMBER ...]   default: q1_0=41 q2_0=42
+  scripts/record_dequant_oracles.py [--lib PATH/libggml-base.so --version V] [NAME=NUMBER ...]
+  default types: q1_0=41 q2_0=42. --lib loads that ggml library instead of the installed
+  llama_cpp package's (e.g. the one its pip build made), with V naming where it came from.
 """
 
 import ctypes
@@ -22,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "integration" / "data" / "dequant"
-BLOCKS = 61
+BLOCKS = 31
 
 
 class TypeTraits(ctypes.Structure):  # ggml.h struct ggml_type_traits
@@ -45,10 +47,7 @@ def load_ggml():
     lib_dir = Path(llama_cpp.__file__).parent / "lib"
     for name in ("libggml-base.so", "libggml-base.dylib", "ggml-base.dll"):
         if (lib_dir / name).exists():
-            lib = ctypes.CDLL(str(lib_dir / name))
-            lib.ggml_get_type_traits.restype = ctypes.POINTER(TypeTraits)
-            lib.ggml_get_type_traits.argtypes = [ctypes.c_int]
-            return lib, llama_cpp.__version__
+            return load_library(str(lib_dir / name)), f"llama-cpp-python {llama_cpp.__version__}"
     raise SystemExit(f"no libggml-base in {lib_dir}")
 
 
@@ -63,7 +62,7 @@ def record(lib, version: str, name: str, number: int) -> None:
     out = np.zeros(n, dtype=np.float32)
     ToFloat(traits.to_float)(raw.ctypes.data, out.ctypes.data, n)
     rec = {
-        "source": f"llama-cpp-python {version}: ggml_get_type_traits({number})->to_float "
+        "source": f"{version}: ggml_get_type_traits({number})->to_float "
                   f"on {BLOCKS} random blocks (scripts/record_dequant_oracles.py)",
         "type": number,
         "name": name,
@@ -77,9 +76,23 @@ def record(lib, version: str, name: str, number: int) -> None:
     print(f"{name}: {n} values -> {OUT / (name + '.json')}")
 
 
+def load_library(path: str):
+    lib = ctypes.CDLL(path)
+    lib.ggml_get_type_traits.restype = ctypes.POINTER(TypeTraits)
+    lib.ggml_get_type_traits.argtypes = [ctypes.c_int]
+    return lib
+
+
 def main() -> None:
-    specs = sys.argv[1:] or ["q1_0=41", "q2_0=42"]
-    lib, version = load_ggml()
+    args = sys.argv[1:]
+    if args[:1] == ["--lib"]:
+        if len(args) < 4 or args[2] != "--version":
+            raise SystemExit("usage: --lib PATH --version V [NAME=NUMBER ...]")
+        lib, version = load_library(args[1]), args[3]
+        args = args[4:]
+    else:
+        lib, version = load_ggml()
+    specs = args or ["q1_0=41", "q2_0=42"]
     for spec in specs:
         name, number = spec.split("=")
         record(lib, version, name, int(number))
