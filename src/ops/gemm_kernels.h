@@ -15,6 +15,11 @@ MatmulTileFn matmul_tile_amx();          // gemm_amx.cpp (Q4_0/Q8_0 batches; els
 MatmulTileFn matmul_tile_neon();         // gemm_neon.cpp
 MatmulTileFn matmul_tile_neondot();      // gemm_neondot.cpp
 
+// Tiles of the lattice low-bit formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) for batches,
+// nullptr for other types; the level's tile above calls them (gemm_lowbit_<isa>.cpp).
+MatmulTileFn matmul_tile_lowbit_avx2(TensorType type);
+MatmulTileFn matmul_tile_lowbit_avx512vnni(TensorType type);
+
 // Per-thread scratch memory for tile kernels: at least `bytes`, 64-byte aligned, valid
 // until the same thread asks again. Lives in matmul.cpp (not an ISA file).
 uint8_t* matmul_scratch(size_t bytes);

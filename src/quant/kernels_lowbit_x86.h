@@ -70,74 +70,51 @@ inline __m256i grid8x4(const uint64_t* grid, uint32_t i0, uint32_t i1, uint32_t 
                              static_cast<long long>(grid[i1]), static_cast<long long>(grid[i0]));
 }
 
-// ---- IQ2 -------------------------------------------------------------------------------
+// ---- lattice formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) --------------------------
+// A decoder gives group g (32 weights) of a block as unsigned grid magnitudes, 32 sign bits
+// (bit i negates element i) and the integer scales of its two halves of 16; the block's
+// value is d * kFactor * sum of scale * grid * sign. ops/gemm_lowbit_x86.h reuses them.
 
-template <typename Dot>
-float lowbit_dot_iq2_xxs(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockIQ2_XXS*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&x[b]) + offsetof(BlockIQ2_XXS, qs);
-        __m256i isum = _mm256_setzero_si256();
-        for (int g = 0; g < kQK_K / 32; ++g) {
-            const uint32_t a = lowbit_u32(qs + 8 * g), w = lowbit_u32(qs + 8 * g + 4);
-            const __m256i grid = grid8x4(kIQ2XXSGrid, a & 255, (a >> 8) & 255, (a >> 16) & 255, a >> 24);
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), iq2_signs(w));
-            const int s = 2 * static_cast<int>(w >> 28) + 1;
-            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, s, s));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+struct IQ2XXSDecoder {
+    using Block = BlockIQ2_XXS;
+    static constexpr float kFactor = 0.125f;
+    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&b) + offsetof(BlockIQ2_XXS, qs) + 8 * g;
+        const uint32_t a = lowbit_u32(qs), w = lowbit_u32(qs + 4);
+        grid = grid8x4(kIQ2XXSGrid, a & 255, (a >> 8) & 255, (a >> 16) & 255, a >> 24);
+        signs = iq2_signs(w);
+        s_lo = s_hi = 2 * static_cast<int>(w >> 28) + 1;
     }
-    return 0.125f * lowbit_hsum(acc);
-}
+};
 
-template <typename Dot>
-float lowbit_dot_iq2_xs(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockIQ2_XS*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&x[b]) + offsetof(BlockIQ2_XS, qs);
-        __m256i isum = _mm256_setzero_si256();
-        for (int g = 0; g < kQK_K / 32; ++g) {
-            const uint32_t v01 = lowbit_u32(qs + 8 * g), v23 = lowbit_u32(qs + 8 * g + 4);
-            const __m256i grid = grid8x4(kIQ2XSGrid, v01 & 511, (v01 >> 16) & 511, v23 & 511, (v23 >> 16) & 511);
-            const uint32_t signs = static_cast<uint32_t>(kSignsIQ2.v[(v01 >> 9) & 127]) |
-                                   (static_cast<uint32_t>(kSignsIQ2.v[v01 >> 25]) << 8) |
-                                   (static_cast<uint32_t>(kSignsIQ2.v[(v23 >> 9) & 127]) << 16) |
-                                   (static_cast<uint32_t>(kSignsIQ2.v[v23 >> 25]) << 24);
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), signs);
-            const int sc = x[b].scales[g];
-            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, 2 * (sc & 15) + 1, 2 * (sc >> 4) + 1));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+struct IQ2XSDecoder {
+    using Block = BlockIQ2_XS;
+    static constexpr float kFactor = 0.125f;
+    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+        const uint8_t* qs = reinterpret_cast<const uint8_t*>(&b) + offsetof(BlockIQ2_XS, qs) + 8 * g;
+        const uint32_t v01 = lowbit_u32(qs), v23 = lowbit_u32(qs + 4);
+        grid = grid8x4(kIQ2XSGrid, v01 & 511, (v01 >> 16) & 511, v23 & 511, (v23 >> 16) & 511);
+        signs = static_cast<uint32_t>(kSignsIQ2.v[(v01 >> 9) & 127]) | (static_cast<uint32_t>(kSignsIQ2.v[v01 >> 25]) << 8) |
+                (static_cast<uint32_t>(kSignsIQ2.v[(v23 >> 9) & 127]) << 16) |
+                (static_cast<uint32_t>(kSignsIQ2.v[v23 >> 25]) << 24);
+        s_lo = 2 * (b.scales[g] & 15) + 1;
+        s_hi = 2 * (b.scales[g] >> 4) + 1;
     }
-    return 0.125f * lowbit_hsum(acc);
-}
+};
 
-template <typename Dot>
-float lowbit_dot_iq2_s(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockIQ2_S*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        __m256i isum = _mm256_setzero_si256();
-        for (int g = 0; g < kQK_K / 32; ++g) {
-            const uint8_t* q = x[b].qs + 4 * g;
-            const uint32_t h = x[b].qh[g];
-            const __m256i grid = grid8x4(kIQ2SGrid, q[0] | ((h << 8) & 0x300), q[1] | ((h << 6) & 0x300),
-                                         q[2] | ((h << 4) & 0x300), q[3] | ((h << 2) & 0x300));
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), lowbit_u32(x[b].qs + kQK_K / 8 + 4 * g));
-            const int sc = x[b].scales[g];
-            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, 2 * (sc & 15) + 1, 2 * (sc >> 4) + 1));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+struct IQ2SDecoder {
+    using Block = BlockIQ2_S;
+    static constexpr float kFactor = 0.125f;
+    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+        const uint8_t* q = b.qs + 4 * g;
+        const uint32_t h = b.qh[g];
+        grid = grid8x4(kIQ2SGrid, q[0] | ((h << 8) & 0x300), q[1] | ((h << 6) & 0x300), q[2] | ((h << 4) & 0x300),
+                       q[3] | ((h << 2) & 0x300));
+        signs = lowbit_u32(b.qs + kQK_K / 8 + 4 * g);
+        s_lo = 2 * (b.scales[g] & 15) + 1;
+        s_hi = 2 * (b.scales[g] >> 4) + 1;
     }
-    return 0.125f * lowbit_hsum(acc);
-}
-
-// ---- IQ3 -------------------------------------------------------------------------------
+};
 
 inline __m256i grid4x8(const uint32_t* grid, const uint32_t* i) {
     return _mm256_set_epi32(static_cast<int>(grid[i[7]]), static_cast<int>(grid[i[6]]), static_cast<int>(grid[i[5]]),
@@ -145,44 +122,50 @@ inline __m256i grid4x8(const uint32_t* grid, const uint32_t* i) {
                             static_cast<int>(grid[i[1]]), static_cast<int>(grid[i[0]]));
 }
 
-template <typename Dot>
-float lowbit_dot_iq3_xxs(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockIQ3_XXS*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    __m256 acc = _mm256_setzero_ps();
-    uint32_t idx[8];
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        __m256i isum = _mm256_setzero_si256();
-        for (int g = 0; g < kQK_K / 32; ++g) {
-            for (int k = 0; k < 8; ++k) idx[k] = x[b].qs[8 * g + k];
-            const uint32_t w = lowbit_u32(x[b].qs + kQK_K / 4 + 4 * g);
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), iq2_signs(w));
-            const int s = 2 * static_cast<int>(w >> 28) + 1;
-            isum = _mm256_add_epi32(isum, Dot::scaled(grid4x8(kIQ3XXSGrid, idx), ys, s, s));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
+struct IQ3XXSDecoder {
+    using Block = BlockIQ3_XXS;
+    static constexpr float kFactor = 0.25f;
+    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+        uint32_t idx[8];
+        for (int k = 0; k < 8; ++k) idx[k] = b.qs[8 * g + k];
+        grid = grid4x8(kIQ3XXSGrid, idx);
+        const uint32_t w = lowbit_u32(b.qs + kQK_K / 4 + 4 * g);
+        signs = iq2_signs(w);
+        s_lo = s_hi = 2 * static_cast<int>(w >> 28) + 1;
     }
-    return 0.25f * lowbit_hsum(acc);
-}
+};
 
-template <typename Dot>
-float lowbit_dot_iq3_s(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockIQ3_S*>(vx);
+struct IQ3SDecoder {
+    using Block = BlockIQ3_S;
+    static constexpr float kFactor = 1.0f;
+    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+        uint32_t idx[8];
+        const uint32_t h = b.qh[g];
+        for (int k = 0; k < 8; ++k) idx[k] = b.qs[8 * g + k] | (((h >> k) & 1) << 8);
+        grid = grid4x8(kIQ3SGrid, idx);
+        signs = lowbit_u32(b.signs + 4 * g);
+        s_lo = s_hi = 1 + 2 * ((b.scales[g / 2] >> (4 * (g % 2))) & 15);
+    }
+};
+
+template <typename Dot, typename Decoder>
+float lowbit_dot_lattice(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const typename Decoder::Block*>(vx);
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     __m256 acc = _mm256_setzero_ps();
-    uint32_t idx[8];
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         __m256i isum = _mm256_setzero_si256();
         for (int g = 0; g < kQK_K / 32; ++g) {
-            const uint32_t h = x[b].qh[g];
-            for (int k = 0; k < 8; ++k) idx[k] = x[b].qs[8 * g + k] | (((h >> k) & 1) << 8);
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), lowbit_u32(x[b].signs + 4 * g));
-            const int s = 1 + 2 * ((x[b].scales[g / 2] >> (4 * (g % 2))) & 15);
-            isum = _mm256_add_epi32(isum, Dot::scaled(grid4x8(kIQ3SGrid, idx), ys, s, s));
+            __m256i grid;
+            uint32_t signs;
+            int s_lo, s_hi;
+            Decoder::group(x[b], g, grid, signs, s_lo, s_hi);
+            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), signs);
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, s_lo, s_hi));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
     }
-    return lowbit_hsum(acc);
+    return Decoder::kFactor * lowbit_hsum(acc);
 }
 
 // ---- IQ1_S -----------------------------------------------------------------------------
@@ -339,11 +322,11 @@ float lowbit_dot_nvfp4(int64_t n, const void* vx, const void* vy) {
 template <typename Dot>
 VecDotFn lowbit_lookup(TensorType type) {
     switch (type) {
-        case TensorType::kIQ2_XXS: return lowbit_dot_iq2_xxs<Dot>;
-        case TensorType::kIQ2_XS: return lowbit_dot_iq2_xs<Dot>;
-        case TensorType::kIQ2_S: return lowbit_dot_iq2_s<Dot>;
-        case TensorType::kIQ3_XXS: return lowbit_dot_iq3_xxs<Dot>;
-        case TensorType::kIQ3_S: return lowbit_dot_iq3_s<Dot>;
+        case TensorType::kIQ2_XXS: return lowbit_dot_lattice<Dot, IQ2XXSDecoder>;
+        case TensorType::kIQ2_XS: return lowbit_dot_lattice<Dot, IQ2XSDecoder>;
+        case TensorType::kIQ2_S: return lowbit_dot_lattice<Dot, IQ2SDecoder>;
+        case TensorType::kIQ3_XXS: return lowbit_dot_lattice<Dot, IQ3XXSDecoder>;
+        case TensorType::kIQ3_S: return lowbit_dot_lattice<Dot, IQ3SDecoder>;
         case TensorType::kIQ1_S: return lowbit_dot_iq1_s<Dot>;
         case TensorType::kTQ2_0: return lowbit_dot_tq2_0<Dot>;
         case TensorType::kQ1_0: return lowbit_dot_q1_0<Dot>;

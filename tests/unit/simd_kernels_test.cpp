@@ -300,7 +300,8 @@ TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTile) {
     EXPECT_GT(compared, 0);
 }
 
-// The same for prompt-sized products of the types with GEMM kernels: rows long enough for
+// The same for prompt-sized products of the types with GEMM kernels (the lattice low-bit
+// formats: a tile that decodes each weight super-block once per batch): rows long enough for
 // the kernels to split them into several passes (70 Q4_0/Q8_0 blocks, an odd number; 9
 // K-quant super-blocks) and batches that fill whole groups of 16 activation rows, with and
 // without a partial one.
@@ -310,14 +311,15 @@ TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTileOnLongRows) {
     for (CpuLevel level : supported_cpu_levels()) {
         select_kernels(level);
         const MatmulTileFn tile = matmul_tile();
-        for (TensorType t : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K}) {
+        for (TensorType t : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K,
+                             TensorType::kIQ2_XXS, TensorType::kIQ3_XXS, TensorType::kIQ2_S}) {
             const int64_t n_cols = t == TensorType::kQ4_0 || t == TensorType::kQ8_0 ? 70 * 32 : 9 * 256;
             compared += compare_tile_with_generic(tile, cpu_level_name(level), t, n_cols, 48, {16, 21, 32, 37},
                                                   {{0, 48}, {5, 37}}, rng);
         }
     }
     select_kernels(detect_cpu_level());
-    EXPECT_EQ(compared, int(supported_cpu_levels().size()) * 4 * 4 * 2);
+    EXPECT_EQ(compared, int(supported_cpu_levels().size()) * 7 * 4 * 2);
 }
 
 }  // namespace
