@@ -225,6 +225,94 @@ float lowbit_dot_tq2_0(int64_t n, const void* vx, const void* vy) {
     return sum;
 }
 
+// TQ1_0: trit n of byte v is ((v * 3^n) mod 256) * 3 >> 8, computed in 16-bit lanes for the
+// low and high byte of each lane (pow: 3^n per 16-bit lane, the same for both bytes).
+inline __m256i tq1_trits(__m256i v, __m256i pow) {
+    const __m256i low = _mm256_set1_epi16(0xff), three = _mm256_set1_epi16(3);
+    const __m256i lo = _mm256_and_si256(_mm256_mullo_epi16(_mm256_and_si256(v, low), pow), low);
+    const __m256i hi = _mm256_and_si256(_mm256_mullo_epi16(_mm256_srli_epi16(v, 8), pow), low);
+    const __m256i t_lo = _mm256_srli_epi16(_mm256_mullo_epi16(lo, three), 8);
+    const __m256i t_hi = _mm256_srli_epi16(_mm256_mullo_epi16(hi, three), 8);
+    return _mm256_or_si256(t_lo, _mm256_slli_epi16(t_hi, 8));
+}
+
+template <typename Dot>
+float lowbit_dot_tq1_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockTQ1_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    static constexpr int16_t kPow3[5] = {1, 3, 9, 27, 81};
+    // qh: bytes 4n..4n+3 of the 16 are its 4 bytes' trit n (elements 240 + 4n + m).
+    const __m128i qh_spread = _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3);
+    const __m256i tail_pow = _mm256_setr_epi16(81, 81, 81, 81, 81, 81, 81, 81, 1, 1, 3, 3, 9, 9, 27, 27);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const uint8_t* qs = x[b].qs;
+        __m256i isum = _mm256_setzero_si256();
+        const __m256i head = lowbit_load(qs);  // elements 32n + m, n < 5
+        for (int t = 0; t < 5; ++t) {
+            const __m256i trits = tq1_trits(head, _mm256_set1_epi16(kPow3[t]));
+            isum = _mm256_add_epi32(isum, Dot::scaled(trits, lowbit_load(y[b].qs + 32 * t), 1, 1));
+        }
+        const __m128i mid = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + 32));  // 160 + 16n + m
+        const __m256i mid2 = _mm256_set_m128i(mid, mid);
+        for (int t = 0; t < 4; t += 2) {
+            const __m256i pow = _mm256_set_m128i(_mm_set1_epi16(kPow3[t + 1]), _mm_set1_epi16(kPow3[t]));
+            isum = _mm256_add_epi32(isum, Dot::scaled(tq1_trits(mid2, pow), lowbit_load(y[b].qs + 160 + 16 * t), 1, 1));
+        }
+        const __m128i qh = _mm_shuffle_epi8(_mm_cvtsi32_si128(static_cast<int>(lowbit_u32(x[b].qh))), qh_spread);
+        const __m256i tail = tq1_trits(_mm256_set_m128i(qh, mid), tail_pow);  // elements 224..255
+        isum = _mm256_add_epi32(isum, Dot::scaled(tail, lowbit_load(y[b].qs + 224), 1, 1));
+        int32_t a_sum = 0;
+        for (int i = 0; i < kQK_K / 16; ++i) a_sum += y[b].bsums[i];
+        sum += lowbit_half(x[b].d) * y[b].d * static_cast<float>(lowbit_hsum_i32(isum) - a_sum);
+    }
+    return sum;
+}
+
+// IQ1_M: as IQ1_S with grid + 1, a scale per 16 and a shift sign per 8 elements; the sums of
+// the activations per 8 come from one VPMADDUBSW / VPMADDWD against ones.
+template <typename Dot>
+float lowbit_dot_iq1_m(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockIQ1_M*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    const __m256i one8 = _mm256_set1_epi8(1);
+    const __m256i one16 = _mm256_set1_epi16(1);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        uint16_t w[4];
+        __builtin_memcpy(w, x[b].scales, sizeof w);
+        const uint16_t d_bits = static_cast<uint16_t>((w[0] >> 12) | ((w[1] >> 8) & 0x00f0) | ((w[2] >> 4) & 0x0f00) |
+                                                      (w[3] & 0xf000));
+        __m256i isum = _mm256_setzero_si256();
+        int32_t correction = 0, shift_sum = 0;
+        for (int g = 0; g < kQK_K / 32; ++g) {
+            const uint8_t* q = x[b].qs + 4 * g;
+            const uint32_t h0 = x[b].qh[2 * g], h1 = x[b].qh[2 * g + 1];
+            const __m256i grid = _mm256_add_epi8(
+                grid8x4(kIQ1SGrid, q[0] | ((h0 << 8) & 0x700), q[1] | ((h0 << 4) & 0x700), q[2] | ((h1 << 8) & 0x700),
+                        q[3] | ((h1 << 4) & 0x700)),
+                one8);
+            const int s_lo = 2 * ((w[g / 2] >> (6 * (g % 2))) & 7) + 1;
+            const int s_hi = 2 * ((w[g / 2] >> (6 * (g % 2) + 3)) & 7) + 1;
+            const __m256i ya = lowbit_load(y[b].qs + 32 * g);
+            isum = _mm256_add_epi32(isum, Dot::scaled(grid, ya, s_lo, s_hi));
+            alignas(32) int32_t quad[8];  // sums of 4 activations
+            _mm256_store_si256(reinterpret_cast<__m256i*>(quad),
+                               _mm256_madd_epi16(_mm256_maddubs_epi16(one8, ya), one16));
+            const uint32_t nibbles = h0 | (h1 << 8);
+            for (int k = 0; k < 4; ++k) {
+                const int32_t a8 = quad[2 * k] + quad[2 * k + 1];
+                const int scale = k < 2 ? s_lo : s_hi;
+                correction += scale * a8;
+                shift_sum += scale * ((nibbles >> (4 * k)) & 8 ? -a8 : a8);
+            }
+        }
+        const int32_t grid_sum = lowbit_hsum_i32(isum) - correction;
+        sum += lowbit_half(d_bits) * y[b].d * (static_cast<float>(grid_sum) + kIQ1Delta * static_cast<float>(shift_sum));
+    }
+    return sum;
+}
+
 // ---- Q1_0 / Q2_0 / NVFP4 (against Q8_0) ------------------------------------------------
 
 // Q1_0: sum over 32 of +-y (bit set: +), as ones . (y with signs) minus nothing.
@@ -329,6 +417,8 @@ VecDotFn lowbit_lookup(TensorType type) {
         case TensorType::kIQ3_S: return lowbit_dot_lattice<Dot, IQ3SDecoder>;
         case TensorType::kIQ1_S: return lowbit_dot_iq1_s<Dot>;
         case TensorType::kTQ2_0: return lowbit_dot_tq2_0<Dot>;
+        case TensorType::kTQ1_0: return lowbit_dot_tq1_0<Dot>;
+        case TensorType::kIQ1_M: return lowbit_dot_iq1_m<Dot>;
         case TensorType::kQ1_0: return lowbit_dot_q1_0<Dot>;
         case TensorType::kQ2_0: return lowbit_dot_q2_0<Dot>;
         case TensorType::kNVFP4: return lowbit_dot_nvfp4<Dot>;

@@ -176,10 +176,8 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
     const std::vector<CpuLevel> levels = supported_cpu_levels();
     if (std::find(levels.begin(), levels.end(), CpuLevel::kAvx2) != levels.end()) {
         EXPECT_GE(kernels, 2) << "this build has AVX2 kernels and the CPU runs them";
-        // Every dot type but the two low-bit ones still without (IQ1_M, TQ1_0: generic only)
-        // has its own AVX2 kernel, so none of them is skipped above.
+        // Every dot type has its own AVX2 kernel, so none of them is skipped above.
         for (TensorType t : kDotTypes) {
-            if (t == TensorType::kIQ1_M || t == TensorType::kTQ1_0) continue;
             EXPECT_NE(vec_dot_at_level(CpuLevel::kAvx2, t), nullptr) << tensor_type_traits(t)->name;
         }
     }
@@ -188,8 +186,8 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
     if (std::find(levels.begin(), levels.end(), CpuLevel::kAvx512Vnni) != levels.end()) {
         // The low-bit formats have kernels of their own at this level too.
         for (TensorType t : {TensorType::kIQ2_XXS, TensorType::kIQ2_XS, TensorType::kIQ2_S, TensorType::kIQ3_XXS,
-                             TensorType::kIQ3_S, TensorType::kIQ1_S, TensorType::kTQ2_0, TensorType::kNVFP4,
-                             TensorType::kQ1_0, TensorType::kQ2_0}) {
+                             TensorType::kIQ3_S, TensorType::kIQ1_S, TensorType::kIQ1_M, TensorType::kTQ1_0,
+                             TensorType::kTQ2_0, TensorType::kNVFP4, TensorType::kQ1_0, TensorType::kQ2_0}) {
             EXPECT_NE(vec_dot_at_level(CpuLevel::kAvx512Vnni, t), nullptr) << tensor_type_traits(t)->name;
         }
     }
