@@ -16,18 +16,13 @@ void lowbit_lattice_tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t*
     using Block = typename Decoder::Block;
     const int64_t n_blocks = w.n_cols / kQK_K;
     auto* acc = reinterpret_cast<float*>(matmul_scratch(size_t(n_batch) * sizeof(float)));
-    const __m256i one = _mm256_set1_epi8(1);
     for (int64_t r = r0; r < r1; ++r) {
         const auto* wb = reinterpret_cast<const Block*>(w.row(r));
         for (int64_t b = 0; b < n_batch; ++b) acc[b] = 0.0f;
         for (int64_t k = 0; k < n_blocks; ++k) {
             __m256i grid[8], sign[8];
             int s_lo[8], s_hi[8];
-            for (int g = 0; g < 8; ++g) {
-                uint32_t bits;
-                Decoder::group(wb[k], g, grid[g], bits, s_lo[g], s_hi[g]);
-                sign[g] = _mm256_or_si256(bits_to_mask(bits), one);
-            }
+            for (int g = 0; g < 8; ++g) Decoder::group(wb[k], g, grid[g], sign[g], s_lo[g], s_hi[g]);
             const float dw = lowbit_half(wb[k].d) * Decoder::kFactor;
             for (int64_t b = 0; b < n_batch; ++b) {
                 const BlockQ8_K& a = reinterpret_cast<const BlockQ8_K*>(xq + size_t(b) * xq_row_bytes)[k];

@@ -44,6 +44,34 @@ inline uint32_t lowbit_u32(const void* p) {
 
 inline float lowbit_half(uint16_t h) { return _cvtsh_ss(h); }
 
+// Byte j of entry v is -1 where bit j of v is set, else +1: the VPSIGNB operand that applies
+// a sign byte to 8 activations (computed at compile time; data only).
+struct SignExpansion {
+    uint64_t v[256];
+};
+
+constexpr SignExpansion make_sign_expansion() {
+    SignExpansion t{};
+    for (int i = 0; i < 256; ++i) {
+        uint64_t e = 0;
+        for (int j = 0; j < 8; ++j) e |= static_cast<uint64_t>((i >> j) & 1 ? 0xff : 0x01) << (8 * j);
+        t.v[i] = e;
+    }
+    return t;
+}
+
+constexpr SignExpansion kSignExpansion = make_sign_expansion();
+
+// The +-1 bytes of 4 sign bytes (one per 8 elements).
+inline __m256i sign_vector(uint32_t s0, uint32_t s1, uint32_t s2, uint32_t s3) {
+    return _mm256_set_epi64x(static_cast<long long>(kSignExpansion.v[s3]), static_cast<long long>(kSignExpansion.v[s2]),
+                             static_cast<long long>(kSignExpansion.v[s1]), static_cast<long long>(kSignExpansion.v[s0]));
+}
+
+inline __m256i sign_vector(uint32_t bytes) {
+    return sign_vector(bytes & 255, (bytes >> 8) & 255, (bytes >> 16) & 255, bytes >> 24);
+}
+
 // 0xff in byte i where bit i % 8 of byte i / 8 of `bits` is set (32 bits -> 32 bytes).
 inline __m256i bits_to_mask(uint32_t bits) {
     const __m256i spread = _mm256_shuffle_epi8(
@@ -58,11 +86,10 @@ inline __m256i apply_signs(__m256i y, uint32_t bits) {
     return _mm256_sign_epi8(y, _mm256_or_si256(bits_to_mask(bits), _mm256_set1_epi8(1)));
 }
 
-// The 4 sign bytes of 4 x 7-bit kSignsIQ2 indices (bits 0..27 of w).
-inline uint32_t iq2_signs(uint32_t w) {
-    return static_cast<uint32_t>(kSignsIQ2.v[w & 127]) | (static_cast<uint32_t>(kSignsIQ2.v[(w >> 7) & 127]) << 8) |
-           (static_cast<uint32_t>(kSignsIQ2.v[(w >> 14) & 127]) << 16) |
-           (static_cast<uint32_t>(kSignsIQ2.v[(w >> 21) & 127]) << 24);
+// The +-1 bytes of 4 x 7-bit kSignsIQ2 indices (bits 0..27 of w).
+inline __m256i iq2_sign_vector(uint32_t w) {
+    return sign_vector(kSignsIQ2.v[w & 127], kSignsIQ2.v[(w >> 7) & 127], kSignsIQ2.v[(w >> 14) & 127],
+                       kSignsIQ2.v[(w >> 21) & 127]);
 }
 
 inline __m256i grid8x4(const uint64_t* grid, uint32_t i0, uint32_t i1, uint32_t i2, uint32_t i3) {
@@ -71,18 +98,18 @@ inline __m256i grid8x4(const uint64_t* grid, uint32_t i0, uint32_t i1, uint32_t 
 }
 
 // ---- lattice formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) --------------------------
-// A decoder gives group g (32 weights) of a block as unsigned grid magnitudes, 32 sign bits
-// (bit i negates element i) and the integer scales of its two halves of 16; the block's
+// A decoder gives group g (32 weights) of a block as unsigned grid magnitudes, their signs as
+// +-1 bytes (the VPSIGNB operand) and the integer scales of its two halves of 16; the block's
 // value is d * kFactor * sum of scale * grid * sign. ops/gemm_lowbit_x86.h reuses them.
 
 struct IQ2XXSDecoder {
     using Block = BlockIQ2_XXS;
     static constexpr float kFactor = 0.125f;
-    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+    static void group(const Block& b, int g, __m256i& grid, __m256i& sign, int& s_lo, int& s_hi) {
         const uint8_t* qs = reinterpret_cast<const uint8_t*>(&b) + offsetof(BlockIQ2_XXS, qs) + 8 * g;
         const uint32_t a = lowbit_u32(qs), w = lowbit_u32(qs + 4);
         grid = grid8x4(kIQ2XXSGrid, a & 255, (a >> 8) & 255, (a >> 16) & 255, a >> 24);
-        signs = iq2_signs(w);
+        sign = iq2_sign_vector(w);
         s_lo = s_hi = 2 * static_cast<int>(w >> 28) + 1;
     }
 };
@@ -90,13 +117,12 @@ struct IQ2XXSDecoder {
 struct IQ2XSDecoder {
     using Block = BlockIQ2_XS;
     static constexpr float kFactor = 0.125f;
-    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+    static void group(const Block& b, int g, __m256i& grid, __m256i& sign, int& s_lo, int& s_hi) {
         const uint8_t* qs = reinterpret_cast<const uint8_t*>(&b) + offsetof(BlockIQ2_XS, qs) + 8 * g;
         const uint32_t v01 = lowbit_u32(qs), v23 = lowbit_u32(qs + 4);
         grid = grid8x4(kIQ2XSGrid, v01 & 511, (v01 >> 16) & 511, v23 & 511, (v23 >> 16) & 511);
-        signs = static_cast<uint32_t>(kSignsIQ2.v[(v01 >> 9) & 127]) | (static_cast<uint32_t>(kSignsIQ2.v[v01 >> 25]) << 8) |
-                (static_cast<uint32_t>(kSignsIQ2.v[(v23 >> 9) & 127]) << 16) |
-                (static_cast<uint32_t>(kSignsIQ2.v[v23 >> 25]) << 24);
+        sign = sign_vector(kSignsIQ2.v[(v01 >> 9) & 127], kSignsIQ2.v[v01 >> 25], kSignsIQ2.v[(v23 >> 9) & 127],
+                           kSignsIQ2.v[v23 >> 25]);
         s_lo = 2 * (b.scales[g] & 15) + 1;
         s_hi = 2 * (b.scales[g] >> 4) + 1;
     }
@@ -105,12 +131,12 @@ struct IQ2XSDecoder {
 struct IQ2SDecoder {
     using Block = BlockIQ2_S;
     static constexpr float kFactor = 0.125f;
-    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+    static void group(const Block& b, int g, __m256i& grid, __m256i& sign, int& s_lo, int& s_hi) {
         const uint8_t* q = b.qs + 4 * g;
         const uint32_t h = b.qh[g];
         grid = grid8x4(kIQ2SGrid, q[0] | ((h << 8) & 0x300), q[1] | ((h << 6) & 0x300), q[2] | ((h << 4) & 0x300),
                        q[3] | ((h << 2) & 0x300));
-        signs = lowbit_u32(b.qs + kQK_K / 8 + 4 * g);
+        sign = sign_vector(lowbit_u32(b.qs + kQK_K / 8 + 4 * g));
         s_lo = 2 * (b.scales[g] & 15) + 1;
         s_hi = 2 * (b.scales[g] >> 4) + 1;
     }
@@ -125,12 +151,12 @@ inline __m256i grid4x8(const uint32_t* grid, const uint32_t* i) {
 struct IQ3XXSDecoder {
     using Block = BlockIQ3_XXS;
     static constexpr float kFactor = 0.25f;
-    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+    static void group(const Block& b, int g, __m256i& grid, __m256i& sign, int& s_lo, int& s_hi) {
         uint32_t idx[8];
         for (int k = 0; k < 8; ++k) idx[k] = b.qs[8 * g + k];
         grid = grid4x8(kIQ3XXSGrid, idx);
         const uint32_t w = lowbit_u32(b.qs + kQK_K / 4 + 4 * g);
-        signs = iq2_signs(w);
+        sign = iq2_sign_vector(w);
         s_lo = s_hi = 2 * static_cast<int>(w >> 28) + 1;
     }
 };
@@ -138,12 +164,12 @@ struct IQ3XXSDecoder {
 struct IQ3SDecoder {
     using Block = BlockIQ3_S;
     static constexpr float kFactor = 1.0f;
-    static void group(const Block& b, int g, __m256i& grid, uint32_t& signs, int& s_lo, int& s_hi) {
+    static void group(const Block& b, int g, __m256i& grid, __m256i& sign, int& s_lo, int& s_hi) {
         uint32_t idx[8];
         const uint32_t h = b.qh[g];
         for (int k = 0; k < 8; ++k) idx[k] = b.qs[8 * g + k] | (((h >> k) & 1) << 8);
         grid = grid4x8(kIQ3SGrid, idx);
-        signs = lowbit_u32(b.signs + 4 * g);
+        sign = sign_vector(lowbit_u32(b.signs + 4 * g));
         s_lo = s_hi = 1 + 2 * ((b.scales[g / 2] >> (4 * (g % 2))) & 15);
     }
 };
@@ -156,11 +182,10 @@ float lowbit_dot_lattice(int64_t n, const void* vx, const void* vy) {
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         __m256i isum = _mm256_setzero_si256();
         for (int g = 0; g < kQK_K / 32; ++g) {
-            __m256i grid;
-            uint32_t signs;
+            __m256i grid, sign;
             int s_lo, s_hi;
-            Decoder::group(x[b], g, grid, signs, s_lo, s_hi);
-            const __m256i ys = apply_signs(lowbit_load(y[b].qs + 32 * g), signs);
+            Decoder::group(x[b], g, grid, sign, s_lo, s_hi);
+            const __m256i ys = _mm256_sign_epi8(lowbit_load(y[b].qs + 32 * g), sign);
             isum = _mm256_add_epi32(isum, Dot::scaled(grid, ys, s_lo, s_hi));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(lowbit_half(x[b].d) * y[b].d), _mm256_cvtepi32_ps(isum), acc);
