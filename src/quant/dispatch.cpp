@@ -251,10 +251,16 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
         }
 #endif
 #if defined(MMOJO_HAVE_NEON)
-        case CpuLevel::kNeon: return vec_dot_neon(type);
+        case CpuLevel::kNeon: {
+            const VecDotFn fn = vec_dot_neon(type);
+            return fn ? fn : vec_dot_lowbit_neon(type);
+        }
 #endif
 #if defined(MMOJO_HAVE_NEONDOT)
-        case CpuLevel::kNeonDot: return vec_dot_neondot(type);
+        case CpuLevel::kNeonDot: {
+            const VecDotFn fn = vec_dot_neondot(type);
+            return fn ? fn : vec_dot_lowbit_neondot(type);
+        }
 #endif
         default: return nullptr;
     }
