@@ -55,13 +55,13 @@ def run(exe: Path, cpu: str | None, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_neon_and_neondot_kernels_match_generic(selfcheck):
-    r = run(selfcheck, None, "--expect-level", "neondot", "--min-kernels", "41",
+    r = run(selfcheck, None, "--expect-level", "neondot", "--min-kernels", "51",
             "--min-tiles", str(2 * TILES_PER_LEVEL))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot    q4_0    ok" in r.stdout and "neon       q8_0    ok" in r.stdout, r.stdout
-    # 41 = 15 neon + 12 neondot kernels of the older types + 7 low-bit ones at each level.
+    # 51 = 15 neon + 12 neondot kernels of the older types + 12 low-bit ones at each level.
     for level in ("neon", "neondot"):
-        for t in ("iq2_xxs", "iq3_xxs", "iq2_s", "nvfp4"):
+        for t in ("iq2_xxs", "iq3_xxs", "iq2_s", "iq1_s", "iq1_m", "tq1_0", "nvfp4", "q1_0", "q2_0"):
             assert f"{level:<10} {t:<7} ok" in r.stdout, r.stdout
     # Both levels run their own GEMM, and it was compared on every type it handles.
     for level in ("neon", "neondot"):
@@ -71,7 +71,7 @@ def test_neon_and_neondot_kernels_match_generic(selfcheck):
 
 
 def test_cpu_without_dotprod_uses_plain_neon(selfcheck):
-    r = run(selfcheck, "cortex-a53", "--expect-level", "neon", "--min-kernels", "22",
+    r = run(selfcheck, "cortex-a53", "--expect-level", "neon", "--min-kernels", "27",
             "--min-tiles", str(TILES_PER_LEVEL))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot" not in r.stdout, r.stdout
