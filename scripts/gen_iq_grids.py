@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/quant/iq_grids.h: the lattice tables of the i-quant formats.
+"""Writes src/kernels/iq_grids.h: the lattice tables of the i-quant formats.
 
 The grids are format data: every IQ2/IQ3/IQ1 weight is an index into one of them. They are
 read from the Python `gguf` package (PyPI, its quants module: the `grid` each i-quant class
@@ -13,7 +13,7 @@ kernel can load a point with one 32- or 64-bit read:
   kIQ1SGrid[2048]                                       uint64: 8 int8 values in {-1, 0, 1}
                                                         (IQ1_S and IQ1_M)
 
-Usage: scripts/gen_iq_grids.py [OUTPUT]   (default: src/quant/iq_grids.h; "-" writes to
+Usage: scripts/gen_iq_grids.py [OUTPUT]   (default: src/kernels/iq_grids.h; "-" writes to
 stdout, which tests use to check that the committed file is up to date).
 """
 
@@ -85,7 +85,7 @@ def render() -> str:
 
 def main() -> None:
     target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "src", "quant", "iq_grids.h")
+        os.path.dirname(os.path.abspath(__file__)), "..", "src", "kernels", "iq_grids.h")
     text = render()
     if target == "-":
         sys.stdout.write(text)

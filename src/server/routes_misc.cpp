@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "server/errors.h"
 #include "server/server_context.h"
+#include "base/utf8.h"
 #include "server/sse.h"
 
 namespace mmojo {
@@ -101,7 +102,7 @@ void handle_slots(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         throw ApiError(ErrorType::kNotSupported, "This server does not support slots endpoint. Start it with `--slots`");
     }
     server.require_ready();
-    res.set_json(server.scheduler->slots_json());
+    res.set_json(nlohmann::json(server.scheduler->slots()));
 }
 
 void metric(std::ostringstream& out, const char* name, const char* type, const char* help, double value) {

@@ -1,4 +1,4 @@
-"""The committed src/quant/iq_grids.h is what scripts/gen_iq_grids.py makes from the
+"""The committed src/kernels/iq_grids.h is what scripts/gen_iq_grids.py makes from the
 installed `gguf` package (the independent source of the lattice points), and it names that
 source."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT
 
-GRIDS = ROOT / "src" / "quant" / "iq_grids.h"
+GRIDS = ROOT / "src" / "kernels" / "iq_grids.h"
 SCRIPT = ROOT / "scripts" / "gen_iq_grids.py"
 
 pytest.importorskip("gguf")
