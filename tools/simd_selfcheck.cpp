@@ -39,12 +39,15 @@ using namespace mmojo;
 
 constexpr double kRelTolerance = 1e-5;
 
-constexpr TensorType kDotTypes[] = {
-    TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,   TensorType::kQ4_0,
-    TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,   TensorType::kQ8_0,
-    TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,   TensorType::kQ5_K,
-    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
-};
+// Every row of the type table with a dot product (walked, so a new row is checked too).
+std::vector<TensorType> dot_types() {
+    std::vector<TensorType> types;
+    for (const TensorTypeTraits& row : tensor_type_table()) {
+        if (row.vec_dot_generic != nullptr) types.push_back(row.type);
+    }
+    return types;
+}
+const std::vector<TensorType> kDotTypes = dot_types();
 
 constexpr CpuLevel kAllLevels[] = {CpuLevel::kGeneric, CpuLevel::kAvx2,  CpuLevel::kAvx512,
                                    CpuLevel::kAvx512Vnni, CpuLevel::kAmx, CpuLevel::kNeon, CpuLevel::kNeonDot};
@@ -63,7 +66,21 @@ std::vector<size_t> f16_fields(TensorType t) {
         case TensorType::kQ2_K: return {80, 82};
         case TensorType::kQ3_K: return {108};
         case TensorType::kQ6_K: return {208};
-        default: return {};
+        case TensorType::kIQ2_XXS: case TensorType::kIQ2_XS: case TensorType::kIQ2_S:
+        case TensorType::kIQ3_XXS: case TensorType::kIQ3_S: case TensorType::kIQ1_S:
+        case TensorType::kQ1_0: case TensorType::kQ2_0: return {0};
+        case TensorType::kTQ1_0: return {52};
+        case TensorType::kTQ2_0: return {64};
+        default: return {};  // IQ1_M: see fix_iq1_m_scale; NVFP4: byte scales, all finite
+    }
+}
+
+// IQ1_M keeps its f16 scale in the top nibbles of its four u16 scale words (bytes 49, 51,
+// 53, 55 of the block's 56): write a finite one there.
+void fix_iq1_m_scale(uint8_t* block, uint16_t h) {
+    for (int i = 0; i < 4; ++i) {
+        uint8_t& hi = block[48 + 2 * i + 1];
+        hi = uint8_t((hi & 0x0f) | (((h >> (4 * i)) & 0x0f) << 4));
     }
 }
 
@@ -97,6 +114,7 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, 
             const uint16_t h = f32_to_f16(scale(rng));
             std::memcpy(&bytes[base + off], &h, sizeof h);
         }
+        if (t == TensorType::kIQ1_M) fix_iq1_m_scale(&bytes[base], f32_to_f16(scale(rng)));
     }
     return bytes;
 }

@@ -74,17 +74,29 @@ VecDotFn vec_dot_at_level(CpuLevel level, TensorType type) {
             return row ? row->vec_dot_generic : nullptr;
         }
 #if defined(MMOJO_HAVE_AVX2)
-        case CpuLevel::kAvx2: return vec_dot_avx2(type);
+        case CpuLevel::kAvx2: {
+            const VecDotFn fn = vec_dot_avx2(type);
+            return fn ? fn : vec_dot_lowbit_avx2(type);
+        }
 #endif
         // Level avx512 has no dot products of its own: it uses the AVX2 ones.
 #if defined(MMOJO_HAVE_AVX512VNNI)
-        case CpuLevel::kAvx512Vnni: return vec_dot_avx512vnni(type);
+        case CpuLevel::kAvx512Vnni: {
+            const VecDotFn fn = vec_dot_avx512vnni(type);
+            return fn ? fn : vec_dot_lowbit_avx512vnni(type);
+        }
 #endif
 #if defined(MMOJO_HAVE_NEON)
-        case CpuLevel::kNeon: return vec_dot_neon(type);
+        case CpuLevel::kNeon: {
+            const VecDotFn fn = vec_dot_neon(type);
+            return fn ? fn : vec_dot_lowbit_neon(type);
+        }
 #endif
 #if defined(MMOJO_HAVE_NEONDOT)
-        case CpuLevel::kNeonDot: return vec_dot_neondot(type);
+        case CpuLevel::kNeonDot: {
+            const VecDotFn fn = vec_dot_neondot(type);
+            return fn ? fn : vec_dot_lowbit_neondot(type);
+        }
 #endif
         default: return nullptr;
     }

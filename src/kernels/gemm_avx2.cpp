@@ -447,6 +447,9 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
         }
         if (w.type == TensorType::kQ4_K) return gemm<Q4_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
         if (w.type == TensorType::kQ6_K) return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        if (const MatmulTileFn lowbit = matmul_tile_lowbit_avx2(w.type)) {
+            return lowbit(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        }
     }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }

@@ -680,6 +680,12 @@ void tile(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq, size_t xq_
         }
         return gemm<Q6_KFormat>(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
     }
+    // The lattice low-bit formats, for batches (a single row: their vec_dot is as good).
+    if (n_batch >= 2) {
+        if (const MatmulTileFn lowbit = matmul_tile_lowbit_avx512vnni(w.type)) {
+            return lowbit(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
+        }
+    }
     matmul_tile_generic(w, r0, r1, xq, xq_row_bytes, n_batch, y, y_stride);
 }
 

@@ -15,4 +15,9 @@ MatmulTileFn matmul_tile_amx();          // gemm_amx.cpp (Q4_0/Q8_0 batches; els
 MatmulTileFn matmul_tile_neon();         // gemm_neon.cpp
 MatmulTileFn matmul_tile_neondot();      // gemm_neondot.cpp
 
+// Tiles of the lattice low-bit formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) for batches,
+// nullptr for other types; the level's tile above calls them (gemm_lowbit_<isa>.cpp).
+MatmulTileFn matmul_tile_lowbit_avx2(TensorType type);
+MatmulTileFn matmul_tile_lowbit_avx512vnni(TensorType type);
+
 }  // namespace mmojo

@@ -53,4 +53,32 @@ void iq4_xs_to_float(const void* src, float* dst, int64_t n);
 float vec_dot_iq4_nl_q8_0_generic(int64_t n, const void* x, const void* y);
 float vec_dot_iq4_xs_q8_k_generic(int64_t n, const void* x, const void* y);
 
+// quant_iq2.cpp, quant_iq3.cpp, quant_iq1.cpp (lattice i-quants, against Q8_K)
+void iq2_xxs_to_float(const void* src, float* dst, int64_t n);
+void iq2_xs_to_float(const void* src, float* dst, int64_t n);
+void iq2_s_to_float(const void* src, float* dst, int64_t n);
+void iq3_xxs_to_float(const void* src, float* dst, int64_t n);
+void iq3_s_to_float(const void* src, float* dst, int64_t n);
+void iq1_s_to_float(const void* src, float* dst, int64_t n);
+void iq1_m_to_float(const void* src, float* dst, int64_t n);
+float vec_dot_iq2_xxs_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq2_xs_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq2_s_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq3_xxs_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq3_s_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq1_s_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_iq1_m_q8_k_generic(int64_t n, const void* x, const void* y);
+
+// quant_ternary.cpp (against Q8_K), quant_nvfp4.cpp, quant_q1q2.cpp (against Q8_0)
+void tq1_0_to_float(const void* src, float* dst, int64_t n);
+void tq2_0_to_float(const void* src, float* dst, int64_t n);
+float vec_dot_tq1_0_q8_k_generic(int64_t n, const void* x, const void* y);
+float vec_dot_tq2_0_q8_k_generic(int64_t n, const void* x, const void* y);
+void nvfp4_to_float(const void* src, float* dst, int64_t n);
+float vec_dot_nvfp4_q8_0_generic(int64_t n, const void* x, const void* y);
+void q1_0_to_float(const void* src, float* dst, int64_t n);
+void q2_0_to_float(const void* src, float* dst, int64_t n);
+float vec_dot_q1_0_q8_0_generic(int64_t n, const void* x, const void* y);
+float vec_dot_q2_0_q8_0_generic(int64_t n, const void* x, const void* y);
+
 }  // namespace mmojo

@@ -20,6 +20,12 @@ VecDotFn vec_dot_avx2(TensorType type);        // kernels_avx2.cpp
 VecDotFn vec_dot_avx512vnni(TensorType type);  // kernels_avx512vnni.cpp
 VecDotFn vec_dot_neon(TensorType type);        // kernels_neon.cpp
 VecDotFn vec_dot_neondot(TensorType type);     // kernels_neondot.cpp
+// The low-bit formats (quant/blocks_lowbit.h), in files of their own; dispatch asks these
+// when the level's main lookup has no kernel for a type.
+VecDotFn vec_dot_lowbit_avx2(TensorType type);        // kernels_lowbit_avx2.cpp
+VecDotFn vec_dot_lowbit_avx512vnni(TensorType type);  // kernels_lowbit_avx512vnni.cpp
+VecDotFn vec_dot_lowbit_neon(TensorType type);        // kernels_lowbit_neon.cpp
+VecDotFn vec_dot_lowbit_neondot(TensorType type);     // kernels_lowbit_neondot.cpp
 
 ToFloatFn to_float_avx2(TensorType type);        // convert_avx2.cpp
 FromFloatFn from_float_avx2(TensorType type);

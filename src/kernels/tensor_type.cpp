@@ -59,6 +59,7 @@ constexpr const char* kTypeNames[] = {
     "mxfp4",       // 39
     "nvfp4",       // 40
     "q1_0",        // 41
+    "q2_0",        // 42
 };
 constexpr uint32_t kTypeNameCount = sizeof(kTypeNames) / sizeof(kTypeNames[0]);
 
@@ -105,6 +106,31 @@ TensorTypeTraits g_table[] = {
      vec_dot_iq4_nl_q8_0_generic, vec_dot_iq4_nl_q8_0_generic},
     {TensorType::kIQ4_XS, "iq4_xs", 256, 136, iq4_xs_to_float, nullptr, TensorType::kQ8_K,
      vec_dot_iq4_xs_q8_k_generic, vec_dot_iq4_xs_q8_k_generic},
+    // Low-bit formats (quant_iq2/iq3/iq1/ternary/nvfp4/q1q2.cpp): read only.
+    {TensorType::kIQ2_XXS, "iq2_xxs", 256, 66, iq2_xxs_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq2_xxs_q8_k_generic, vec_dot_iq2_xxs_q8_k_generic},
+    {TensorType::kIQ2_XS, "iq2_xs", 256, 74, iq2_xs_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq2_xs_q8_k_generic, vec_dot_iq2_xs_q8_k_generic},
+    {TensorType::kIQ2_S, "iq2_s", 256, 82, iq2_s_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq2_s_q8_k_generic, vec_dot_iq2_s_q8_k_generic},
+    {TensorType::kIQ3_XXS, "iq3_xxs", 256, 98, iq3_xxs_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq3_xxs_q8_k_generic, vec_dot_iq3_xxs_q8_k_generic},
+    {TensorType::kIQ3_S, "iq3_s", 256, 110, iq3_s_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq3_s_q8_k_generic, vec_dot_iq3_s_q8_k_generic},
+    {TensorType::kIQ1_S, "iq1_s", 256, 50, iq1_s_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq1_s_q8_k_generic, vec_dot_iq1_s_q8_k_generic},
+    {TensorType::kIQ1_M, "iq1_m", 256, 56, iq1_m_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_iq1_m_q8_k_generic, vec_dot_iq1_m_q8_k_generic},
+    {TensorType::kTQ1_0, "tq1_0", 256, 54, tq1_0_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_tq1_0_q8_k_generic, vec_dot_tq1_0_q8_k_generic},
+    {TensorType::kTQ2_0, "tq2_0", 256, 66, tq2_0_to_float, nullptr, TensorType::kQ8_K,
+     vec_dot_tq2_0_q8_k_generic, vec_dot_tq2_0_q8_k_generic},
+    {TensorType::kNVFP4, "nvfp4", 64, 36, nvfp4_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_nvfp4_q8_0_generic, vec_dot_nvfp4_q8_0_generic},
+    {TensorType::kQ1_0, "q1_0", 128, 18, q1_0_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_q1_0_q8_0_generic, vec_dot_q1_0_q8_0_generic},
+    {TensorType::kQ2_0, "q2_0", 64, 18, q2_0_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_q2_0_q8_0_generic, vec_dot_q2_0_q8_0_generic},
 };
 
 TensorTypeTraits* find_row(TensorType type) {
@@ -119,6 +145,8 @@ TensorTypeTraits* find_row(TensorType type) {
 const TensorTypeTraits* tensor_type_traits(TensorType type) { return find_row(type); }
 
 TensorTypeTraits* tensor_type_traits_mutable(TensorType type) { return find_row(type); }
+
+std::span<const TensorTypeTraits> tensor_type_table() { return g_table; }
 
 const char* tensor_type_name(uint32_t raw_type) {
     if (raw_type >= kTypeNameCount) return nullptr;

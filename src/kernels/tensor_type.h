@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace mmojo {
 
@@ -28,9 +29,21 @@ enum class TensorType : uint32_t {
     kQ5_K = 13,
     kQ6_K = 14,
     kQ8_K = 15,
+    kIQ2_XXS = 16,
+    kIQ2_XS = 17,
+    kIQ3_XXS = 18,
+    kIQ1_S = 19,
     kIQ4_NL = 20,
+    kIQ3_S = 21,
+    kIQ2_S = 22,
     kIQ4_XS = 23,
+    kIQ1_M = 29,
     kBF16 = 30,
+    kTQ1_0 = 34,
+    kTQ2_0 = 35,
+    kNVFP4 = 40,
+    kQ1_0 = 41,
+    kQ2_0 = 42,
 };
 
 // x: n elements of the row type; y: n elements of its vec_dot_type. n is a multiple of the
@@ -53,6 +66,8 @@ struct TensorTypeTraits {
 
 // The row for `type`, or nullptr when this build does not support it.
 const TensorTypeTraits* tensor_type_traits(TensorType type);
+// Every row of the table (for tests and tools that walk all supported types).
+std::span<const TensorTypeTraits> tensor_type_table();
 // The ggml name of any raw type number ("iq2_xxs", ...), or nullptr if unknown.
 const char* tensor_type_name(uint32_t raw_type);
 // Bytes of a row of n elements; n must be a multiple of the block size.

@@ -228,10 +228,81 @@ def test_tools_reject_bad_input() -> None:
     for args, data, message in [
         (["q4_0", "33"], b"", "multiple of its block size"),
         (["q4_0", "32"], b"abc", "stdin ended"),
-        (["iq2_xxs", "256"], b"", "not supported"),
+        (["q4_2", "32"], b"", "not supported"),
         (["nonsense", "1"], b"", "unknown tensor type"),
     ]:
         proc = subprocess.run([str(tool("dequant_tensor")), *args], input=data,
                               capture_output=True, timeout=30)
         assert proc.returncode == 1, args
         assert message in proc.stderr.decode(), (args, proc.stderr)
+
+
+# ----------------------------------------------------------------------------------------
+# Every row of the type table on random blocks
+
+ORACLES = Path(__file__).resolve().parent / "data" / "dequant"
+
+
+def table_rows() -> list[tuple[int, str, int, int]]:
+    out = subprocess.run([str(tool("dequant_tensor")), "--list"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        num, name, block, nbytes, _dot = line.split()
+        rows.append((int(num), name, int(block), int(nbytes)))
+    return rows
+
+
+def gguf_knows(qtype: int) -> bool:
+    try:
+        t = T(qtype)
+        dequantize(np.zeros(gguf.GGML_QUANT_SIZES[t][1], dtype=np.uint8), t)
+        return True
+    except (ValueError, KeyError, NotImplementedError):
+        return False
+
+
+def random_blocks(rng: np.random.Generator, blocks: int, nbytes: int) -> bytes:
+    """Every byte random: all quant patterns, all scale patterns (Inf/NaN scales too)."""
+    return rng.integers(0, 256, size=blocks * nbytes, dtype=np.uint8).tobytes()
+
+
+def assert_same_floats(name: str, ours: np.ndarray, expected: np.ndarray) -> None:
+    expected = np.asarray(expected, dtype=np.float32).reshape(-1)
+    assert ours.size == expected.size, name
+    nan = np.isnan(expected)
+    assert np.array_equal(np.isnan(ours), nan), f"{name}: NaN positions differ"
+    diff = np.nonzero(ours[~nan].view(np.uint32) != expected[~nan].view(np.uint32))[0]
+    if diff.size:
+        i = int(diff[0])
+        raise AssertionError(f"{name}: {diff.size} values differ, first at {i}: ours "
+                             f"{ours[~nan][i]!r} vs oracle {expected[~nan][i]!r}")
+
+
+@pytest.mark.parametrize("row", table_rows() if (BUILD / "dequant_tensor").exists() else [],
+                         ids=lambda r: r[1])
+def test_every_table_type_dequantizes_like_the_oracle(row) -> None:
+    """Random blocks of every type the table has: bit-identical to gguf.quants.dequantize
+    (every type it knows; its float64 intermediates give the same binary32 results because
+    every product in these formats is exact), else to llama.cpp's own dequantization
+    recorded by scripts/record_dequant_oracles.py in tests/integration/data/dequant/."""
+    qtype, name, block, nbytes = row
+    if qtype in (int(T.Q8_1), int(T.Q8_K)):
+        pytest.skip("activation-only format, checked against its quantizer above")
+    if gguf_knows(qtype):
+        rng = np.random.default_rng(qtype)
+        raw = random_blocks(rng, 97, nbytes)
+        ours = mmojo_dequantize(qtype, 97 * block, raw)
+        with np.errstate(all="ignore"):
+            expected = dequantize(np.frombuffer(raw, dtype=np.uint8), T(qtype))
+        assert_same_floats(name, ours, expected)
+        return
+    path = ORACLES / f"{name}.json"
+    assert path.exists(), f"{name}: gguf {gguf.__name__} lacks it and {path} is missing"
+    rec = __import__("json").loads(path.read_text())
+    assert rec["type"] == qtype and rec["block_size"] == block
+    raw = bytes.fromhex(rec["blocks_hex"])
+    n = len(raw) // nbytes * block
+    ours = mmojo_dequantize(qtype, n, raw)
+    expected = np.array(rec["values_f32_bits"], dtype=np.uint32).view(np.float32)
+    assert_same_floats(name, ours, expected)

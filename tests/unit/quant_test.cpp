@@ -8,6 +8,7 @@
 // compared with /proc/cpuinfo on Linux.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "kernels/blocks.h"
+#include "kernels/blocks_lowbit.h"
 #include "kernels/dispatch.h"
 #include "kernels/float16.h"
 #include "kernels/tensor_type.h"
@@ -28,13 +30,14 @@
 namespace mmojo {
 namespace {
 
-constexpr TensorType kAllTypes[] = {
-    TensorType::kF32,  TensorType::kF16,  TensorType::kQ4_0,   TensorType::kQ4_1,
-    TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0,   TensorType::kQ8_1,
-    TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,   TensorType::kQ5_K,
-    TensorType::kQ6_K, TensorType::kQ8_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
-    TensorType::kBF16,
-};
+// Every row of the table: tests walk it (as ggml's test-quantize-fns does), so a new row is
+// tested without editing them.
+std::vector<TensorType> all_types() {
+    std::vector<TensorType> types;
+    for (const TensorTypeTraits& row : tensor_type_table()) types.push_back(row.type);
+    return types;
+}
+const std::vector<TensorType> kAllTypes = all_types();
 
 bool is_activation_only(TensorType t) { return t == TensorType::kQ8_1 || t == TensorType::kQ8_K; }
 
@@ -86,7 +89,25 @@ TEST(TensorTypeTable, BlockLayoutsMatchTheSpecification) {
         {TensorType::kQ8_K, 256, 4 + 256 + 32, sizeof(BlockQ8_K)},
         {TensorType::kIQ4_NL, 32, 2 + 16, sizeof(BlockIQ4_NL)},
         {TensorType::kIQ4_XS, 256, 2 + 2 + 4 + 128, sizeof(BlockIQ4_XS)},
+        {TensorType::kIQ2_XXS, 256, 2 + 64, sizeof(BlockIQ2_XXS)},
+        {TensorType::kIQ2_XS, 256, 2 + 64 + 8, sizeof(BlockIQ2_XS)},
+        {TensorType::kIQ2_S, 256, 2 + 64 + 8 + 8, sizeof(BlockIQ2_S)},
+        {TensorType::kIQ3_XXS, 256, 2 + 96, sizeof(BlockIQ3_XXS)},
+        {TensorType::kIQ3_S, 256, 2 + 64 + 8 + 32 + 4, sizeof(BlockIQ3_S)},
+        {TensorType::kIQ1_S, 256, 2 + 32 + 16, sizeof(BlockIQ1_S)},
+        {TensorType::kIQ1_M, 256, 32 + 16 + 8, sizeof(BlockIQ1_M)},
+        {TensorType::kTQ1_0, 256, 48 + 4 + 2, sizeof(BlockTQ1_0)},
+        {TensorType::kTQ2_0, 256, 64 + 2, sizeof(BlockTQ2_0)},
+        {TensorType::kNVFP4, 64, 4 + 32, sizeof(BlockNVFP4)},
+        {TensorType::kQ1_0, 128, 2 + 16, sizeof(BlockQ1_0)},
+        {TensorType::kQ2_0, 64, 2 + 16, sizeof(BlockQ2_0)},
     };
+    // Every row of the table has its specified layout here.
+    for (TensorType t : kAllTypes) {
+        bool listed = false;
+        for (const Expected& e : expected) listed = listed || e.type == t;
+        EXPECT_TRUE(listed) << tensor_type_traits(t)->name << " has no specified layout in this test";
+    }
     for (const Expected& e : expected) {
         const TensorTypeTraits* row = tensor_type_traits(e.type);
         ASSERT_NE(row, nullptr);
@@ -113,9 +134,11 @@ TEST(TensorTypeTable, NamesOfEveryGgmlTypeNumber) {
     EXPECT_STREQ(tensor_type_name(34), "tq1_0");
     EXPECT_STREQ(tensor_type_name(35), "tq2_0");
     EXPECT_STREQ(tensor_type_name(39), "mxfp4");
+    EXPECT_STREQ(tensor_type_name(40), "nvfp4");
+    EXPECT_STREQ(tensor_type_name(41), "q1_0");
+    EXPECT_STREQ(tensor_type_name(42), "q2_0");
     EXPECT_EQ(tensor_type_name(1000), nullptr);
     EXPECT_EQ(tensor_type_name(0xffffffffu), nullptr);
-    EXPECT_EQ(tensor_type_traits(static_cast<TensorType>(16)), nullptr);  // iq2_xxs
     EXPECT_EQ(tensor_type_traits(static_cast<TensorType>(4)), nullptr);   // removed q4_2
 }
 
@@ -123,7 +146,7 @@ TEST(TensorTypeTable, RowBytesRejectsBadInput) {
     EXPECT_THROW(tensor_row_bytes(TensorType::kQ4_0, 33), std::runtime_error);
     EXPECT_THROW(tensor_row_bytes(TensorType::kQ4_K, 32), std::runtime_error);
     EXPECT_THROW(tensor_row_bytes(TensorType::kF32, -1), std::runtime_error);
-    EXPECT_THROW(tensor_row_bytes(static_cast<TensorType>(16), 256), std::runtime_error);
+    EXPECT_THROW(tensor_row_bytes(static_cast<TensorType>(24), 256), std::runtime_error);  // i8
     EXPECT_THROW(tensor_row_bytes(static_cast<TensorType>(999), 1), std::runtime_error);
     EXPECT_THROW(tensor_row_bytes(TensorType::kF32, std::numeric_limits<int64_t>::max()),
                  std::runtime_error);
@@ -304,11 +327,35 @@ ScaleFields scale_fields(TensorType t) {
         case TensorType::kQ6_K: return {{offsetof(BlockQ6_K, d)}, {}};
         case TensorType::kIQ4_NL: return {{offsetof(BlockIQ4_NL, d)}, {}};
         case TensorType::kIQ4_XS: return {{offsetof(BlockIQ4_XS, d)}, {}};
-        default: return {};
+        case TensorType::kIQ2_XXS: return {{offsetof(BlockIQ2_XXS, d)}, {}};
+        case TensorType::kIQ2_XS: return {{offsetof(BlockIQ2_XS, d)}, {}};
+        case TensorType::kIQ2_S: return {{offsetof(BlockIQ2_S, d)}, {}};
+        case TensorType::kIQ3_XXS: return {{offsetof(BlockIQ3_XXS, d)}, {}};
+        case TensorType::kIQ3_S: return {{offsetof(BlockIQ3_S, d)}, {}};
+        case TensorType::kIQ1_S: return {{offsetof(BlockIQ1_S, d)}, {}};
+        case TensorType::kTQ1_0: return {{offsetof(BlockTQ1_0, d)}, {}};
+        case TensorType::kTQ2_0: return {{offsetof(BlockTQ2_0, d)}, {}};
+        case TensorType::kQ1_0: return {{offsetof(BlockQ1_0, d)}, {}};
+        case TensorType::kQ2_0: return {{offsetof(BlockQ2_0, d)}, {}};
+        // IQ1_M's f16 is spread over nibbles (put_iq1_m_d); NVFP4's byte scales are all finite.
+        case TensorType::kIQ1_M: case TensorType::kNVFP4: return {};
+        case TensorType::kF32: case TensorType::kF16: case TensorType::kBF16:
+        case TensorType::kQ8_1: case TensorType::kQ8_K: return {};  // made by from_float
+        default:
+            ADD_FAILURE() << tensor_type_traits(t)->name << ": say where its scales are";
+            return {};
     }
 }
 
 void put_f16(uint8_t* p, uint16_t h) { std::memcpy(p, &h, 2); }
+
+// IQ1_M keeps its f16 in the top nibbles of its four u16 scale words (word i: bits 4i..4i+3).
+void put_iq1_m_d(uint8_t* block, uint16_t h) {
+    uint8_t* words = block + offsetof(BlockIQ1_M, scales);
+    for (int i = 0; i < 4; ++i) {
+        words[2 * i + 1] = static_cast<uint8_t>((words[2 * i + 1] & 0x0f) | (((h >> (4 * i)) & 0x0f) << 4));
+    }
+}
 
 // A row of n weights of type t: random bytes (every quant pattern), with the f16 scales
 // replaced by finite values of varied magnitude, including 0, +-65504 and subnormals.
@@ -338,6 +385,7 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng) 
                 put_f16(block + off, h);
             }
         }
+        if (t == TensorType::kIQ1_M) put_iq1_m_d(block, f32_to_f16(std::ldexp(normal(rng), exponent(rng))));
     }
     return data;
 }
@@ -439,7 +487,12 @@ void check_dot(TensorType t, int64_t n, std::mt19937& rng, size_t misalign, bool
     const TensorTypeTraits& row = *tensor_type_traits(t);
     const TensorTypeTraits& act = *tensor_type_traits(row.vec_dot_type);
     const std::vector<uint8_t> w = random_weights(t, n, rng);
-    const std::vector<float> a = random_activations(n, act.block_size == 1 ? 32 : act.block_size, rng);
+    std::vector<float> a = random_activations(n, act.block_size == 1 ? 32 : act.block_size, rng);
+    if (act.type == TensorType::kQ8_1) {
+        // Q8_1's f16 block sum s overflows past 65504 (to Inf, as in llama.cpp): keep every
+        // block's sum of magnitudes below that, so the dot has a finite reference.
+        for (float& v : a) v = std::clamp(v, -1000.0f, 1000.0f);
+    }
     std::vector<uint8_t> q(tensor_row_bytes(act.type, n));
     act.from_float(a.data(), q.data(), n);
     const std::vector<float> x = dequantize(t, w, n);
@@ -507,7 +560,10 @@ TEST(VecDot, GenericMatchesDequantizedDotForEveryType) {
             }
         }
     }
-    EXPECT_EQ(checked, 15 * 6 * 3);
+    int dot_types = 0;
+    for (TensorType t : kAllTypes) dot_types += is_activation_only(t) ? 0 : 1;
+    EXPECT_EQ(checked, dot_types * 6 * 3);
+    EXPECT_GE(dot_types, 27);  // the 15 types before the low-bit formats and 12 low-bit ones
 }
 
 TEST(VecDot, ZeroLengthIsZero) {

@@ -32,12 +32,15 @@ namespace {
 
 constexpr double kRelTolerance = 1e-5;
 
-constexpr TensorType kDotTypes[] = {
-    TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,  TensorType::kQ4_0,
-    TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,  TensorType::kQ8_0,
-    TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,  TensorType::kQ5_K,
-    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
-};
+// Every row of the type table with a dot product (walked, so a new row is checked too).
+std::vector<TensorType> dot_types() {
+    std::vector<TensorType> types;
+    for (const TensorTypeTraits& row : tensor_type_table()) {
+        if (row.vec_dot_generic != nullptr) types.push_back(row.type);
+    }
+    return types;
+}
+const std::vector<TensorType> kDotTypes = dot_types();
 
 // Byte offsets of the f16 scale fields of one block of each weight type (kernels/blocks.h).
 std::vector<size_t> f16_fields(TensorType t) {
@@ -49,7 +52,21 @@ std::vector<size_t> f16_fields(TensorType t) {
         case TensorType::kQ2_K: return {80, 82};
         case TensorType::kQ3_K: return {108};
         case TensorType::kQ6_K: return {208};
-        default: return {};
+        case TensorType::kIQ2_XXS: case TensorType::kIQ2_XS: case TensorType::kIQ2_S:
+        case TensorType::kIQ3_XXS: case TensorType::kIQ3_S: case TensorType::kIQ1_S:
+        case TensorType::kQ1_0: case TensorType::kQ2_0: return {0};
+        case TensorType::kTQ1_0: return {52};
+        case TensorType::kTQ2_0: return {64};
+        default: return {};  // IQ1_M: see fix_iq1_m_scale; NVFP4: byte scales, all finite
+    }
+}
+
+// IQ1_M keeps its f16 scale in the top nibbles of its four u16 scale words (bytes 49, 51,
+// 53, 55 of the block's 56): write a finite one there.
+void fix_iq1_m_scale(uint8_t* block, uint16_t h) {
+    for (int i = 0; i < 4; ++i) {
+        uint8_t& hi = block[48 + 2 * i + 1];
+        hi = uint8_t((hi & 0x0f) | (((h >> (4 * i)) & 0x0f) << 4));
     }
 }
 
@@ -82,6 +99,7 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, 
             const uint16_t h = f32_to_f16(scale(rng));
             std::memcpy(&bytes[base + off], &h, sizeof h);
         }
+        if (t == TensorType::kIQ1_M) fix_iq1_m_scale(&bytes[base], f32_to_f16(scale(rng)));
     }
     return bytes;
 }
@@ -161,6 +179,16 @@ TEST(SimdKernels, EveryKernelMatchesTheGenericOneAtEverySupportedLevel) {
         // Every dot type has its own AVX2 kernel, so none of them is skipped above.
         for (TensorType t : kDotTypes) {
             EXPECT_NE(vec_dot_at_level(CpuLevel::kAvx2, t), nullptr) << tensor_type_traits(t)->name;
+        }
+    }
+#endif
+#if defined(MMOJO_HAVE_AVX512VNNI)
+    if (std::find(levels.begin(), levels.end(), CpuLevel::kAvx512Vnni) != levels.end()) {
+        // The low-bit formats have kernels of their own at this level too.
+        for (TensorType t : {TensorType::kIQ2_XXS, TensorType::kIQ2_XS, TensorType::kIQ2_S, TensorType::kIQ3_XXS,
+                             TensorType::kIQ3_S, TensorType::kIQ1_S, TensorType::kIQ1_M, TensorType::kTQ1_0,
+                             TensorType::kTQ2_0, TensorType::kNVFP4, TensorType::kQ1_0, TensorType::kQ2_0}) {
+            EXPECT_NE(vec_dot_at_level(CpuLevel::kAvx512Vnni, t), nullptr) << tensor_type_traits(t)->name;
         }
     }
 #endif
@@ -270,7 +298,8 @@ TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTile) {
     EXPECT_GT(compared, 0);
 }
 
-// The same for prompt-sized products of the types with GEMM kernels: rows long enough for
+// The same for prompt-sized products of the types with GEMM kernels (the lattice low-bit
+// formats: a tile that decodes each weight super-block once per batch): rows long enough for
 // the kernels to split them into several passes (70 Q4_0/Q8_0 blocks, an odd number; 9
 // K-quant super-blocks) and batches that fill whole groups of 16 activation rows, with and
 // without a partial one.
@@ -280,14 +309,15 @@ TEST(SimdKernels, EveryLevelsMatmulTileMatchesTheGenericTileOnLongRows) {
     for (CpuLevel level : supported_cpu_levels()) {
         select_kernels(level);
         const MatmulTileFn tile = matmul_tile();
-        for (TensorType t : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K}) {
+        for (TensorType t : {TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ6_K,
+                             TensorType::kIQ2_XXS, TensorType::kIQ3_XXS, TensorType::kIQ2_S}) {
             const int64_t n_cols = t == TensorType::kQ4_0 || t == TensorType::kQ8_0 ? 70 * 32 : 9 * 256;
             compared += compare_tile_with_generic(tile, cpu_level_name(level), t, n_cols, 48, {16, 21, 32, 37},
                                                   {{0, 48}, {5, 37}}, rng);
         }
     }
     select_kernels(detect_cpu_level());
-    EXPECT_EQ(compared, int(supported_cpu_levels().size()) * 4 * 4 * 2);
+    EXPECT_EQ(compared, int(supported_cpu_levels().size()) * 7 * 4 * 2);
 }
 
 }  // namespace
