@@ -160,25 +160,6 @@ inline void describe_super_columns(const uint8_t* xq, size_t xq_row_bytes, int64
     }
 }
 
-// Scale d * sc_s and min dmin * m_s of each of a Q4_K block's eight sub-blocks (the 6-bit
-// packing of quant/quant_kquants.cpp's unpack_scale_min_k4).
-inline void q4_k_scales_mins(const BlockQ4_K& b, float scale[8], float min[8]) {
-    const uint8_t* p = b.scales;
-    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
-    for (int s = 0; s < 8; ++s) {
-        int sc, mn;
-        if (s < 4) {
-            sc = p[s] & 63;
-            mn = p[s + 4] & 63;
-        } else {
-            sc = (p[s + 4] & 0x0f) | ((p[s - 4] >> 6) << 4);
-            mn = (p[s + 4] >> 4) | ((p[s] >> 6) << 4);
-        }
-        scale[s] = d * float(sc);
-        min[s] = dmin * float(mn);
-    }
-}
-
 // The 6-bit scales sc_s and mins m_s of a Q4_K block's eight sub-blocks.
 inline void q4_k_int_scales_mins(const BlockQ4_K& b, int32_t scale[8], int32_t min[8]) {
     const uint8_t* p = b.scales;

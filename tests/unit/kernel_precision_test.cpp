@@ -13,11 +13,10 @@
 // digits and missed this bound by 10-3000x, which made our greedy continuations leave
 // llama.cpp's sooner on K-quant models.
 //
-// Held: every Q4_K and Q6_K product at levels avx512vnni and amx (the register-blocked
-// prompt kernels and the token-generation gemv kernels, batches of 1 to 32), which sum a
-// super-block in int32, SIMD lanes included. Printed only: levels avx2 and avx512 (their
-// panels and vec_dot kernels), which still round per group or per SIMD lane the way
-// llama.cpp's own CPU kernels do.
+// Held: every K-quant product at every x86 level: the register-blocked prompt kernels and
+// the token-generation gemv kernels of Q4_K and Q6_K (batches of 1 to 32) and the vec_dot
+// kernels of Q2_K..Q6_K, all of which sum a super-block in int32, SIMD lanes included.
+// (llama.cpp's own CPU kernels round per SIMD lane; the NEON kernels are not measured here.)
 //
 // Oracle: the generic kernels (quant_kquants.cpp), checked against double precision by
 // quant_test.cpp. Data: random weight blocks with small f16 scales and activation rows of
@@ -56,7 +55,13 @@ std::vector<uint8_t> random_weight_row(TensorType t, int64_t n, std::mt19937& rn
     std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
     for (uint8_t& b : bytes) b = uint8_t(rng());
     std::uniform_real_distribution<float> scale(0.001f, 0.01f);
-    const std::vector<size_t> fields = t == TensorType::kQ4_K ? std::vector<size_t>{0, 2} : std::vector<size_t>{208};
+    std::vector<size_t> fields;
+    switch (t) {
+        case TensorType::kQ2_K: fields = {80, 82}; break;
+        case TensorType::kQ3_K: fields = {108}; break;
+        case TensorType::kQ4_K: case TensorType::kQ5_K: fields = {0, 2}; break;
+        default: fields = {208}; break;   // Q6_K
+    }
     for (size_t base = 0; base < bytes.size(); base += tensor_type_traits(t)->block_bytes) {
         for (size_t off : fields) {
             const uint16_t h = f32_to_f16(scale(rng));
@@ -76,8 +81,11 @@ double block_bound(TensorType t, const uint8_t* w, const uint8_t* x, int64_t n) 
         std::vector<uint8_t> block(w + size_t(b) * row.block_bytes, w + size_t(b + 1) * row.block_bytes);
         const uint8_t* xb = x + size_t(b) * x_bytes;
         sum += std::fabs(double(row.vec_dot_generic(kQK_K, block.data(), xb)));
-        if (t == TensorType::kQ4_K) {
-            std::memset(block.data() + offsetof(BlockQ4_K, qs), 0, sizeof(BlockQ4_K::qs));
+        // The min term: the block with its quants (and Q5_K's high bits) zeroed.
+        if (t == TensorType::kQ4_K || t == TensorType::kQ5_K || t == TensorType::kQ2_K) {
+            if (t == TensorType::kQ4_K) std::memset(block.data() + offsetof(BlockQ4_K, qs), 0, sizeof(BlockQ4_K::qs));
+            if (t == TensorType::kQ5_K) std::memset(block.data() + offsetof(BlockQ5_K, qh), 0, sizeof(BlockQ5_K::qh) + sizeof(BlockQ5_K::qs));
+            if (t == TensorType::kQ2_K) std::memset(block.data() + offsetof(BlockQ2_K, qs), 0, sizeof(BlockQ2_K::qs));
             sum += std::fabs(double(row.vec_dot_generic(kQK_K, block.data(), xb)));
         }
     }
@@ -124,7 +132,6 @@ TEST(KernelPrecision, KQuantProductsRoundOnlySuperBlockResults) {
     for (CpuLevel level : supported_cpu_levels()) {
         select_kernels(level);
         const MatmulTileFn tile = matmul_tile();
-        const bool exact_gemm = level == CpuLevel::kAvx512Vnni || level == CpuLevel::kAmx;   // every batch size
         for (TensorType t : {TensorType::kQ4_K, TensorType::kQ6_K}) {
             std::string line;
             for (int64_t batch : {1, 2, 4, 8, 9, 16, 19, 32}) {
@@ -132,18 +139,47 @@ TEST(KernelPrecision, KQuantProductsRoundOnlySuperBlockResults) {
                 char cell[32];
                 std::snprintf(cell, sizeof cell, " b%lld:%.2f", static_cast<long long>(batch), ratio);
                 line += cell;
-                if (exact_gemm) {
-                    EXPECT_LE(ratio, 1.0) << cpu_level_name(level) << " " << tensor_type_traits(t)->name
-                                          << " batch " << batch;
-                    ++held;
-                }
+                EXPECT_LE(ratio, 1.0) << cpu_level_name(level) << " " << tensor_type_traits(t)->name << " batch "
+                                      << batch;
+                ++held;
             }
-            std::printf("[precision] %-10s %s worst error / bound:%s%s\n", cpu_level_name(level),
-                        tensor_type_traits(t)->name, line.c_str(), exact_gemm ? " (held)" : "");
+            std::printf("[precision] %-10s %s worst error / bound:%s\n", cpu_level_name(level),
+                        tensor_type_traits(t)->name, line.c_str());
         }
     }
     select_kernels(detect_cpu_level());
     std::printf("[precision] %d level/type/batch cases held to the bound\n", held);
+}
+
+
+// The K-quant vec_dot kernels (what the tiles use for Q2_K, Q3_K and Q5_K) against the same
+// bound.
+TEST(KernelPrecision, KQuantVecDotsRoundOnlySuperBlockResults) {
+    std::mt19937 rng(16);
+    for (CpuLevel level : supported_cpu_levels()) {
+        std::string line;
+        for (TensorType t : {TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
+                             TensorType::kQ6_K}) {
+            const TensorTypeTraits& row = *tensor_type_traits(t);
+            const VecDotFn kernel = vec_dot_for_level(level, t);
+            double worst = 0.0;
+            for (int64_t blocks : {1, 2, 5, 16}) {
+                const int64_t n = blocks * kQK_K;
+                for (int rep = 0; rep < 40; ++rep) {
+                    const std::vector<uint8_t> w = random_weight_row(t, n, rng);
+                    const std::vector<uint8_t> x = random_activations(n, rng);
+                    const double err = std::fabs(double(kernel(n, w.data(), x.data())) -
+                                                 double(row.vec_dot_generic(n, w.data(), x.data())));
+                    worst = std::max(worst, err / block_bound(t, w.data(), x.data(), n));
+                }
+            }
+            char cell[40];
+            std::snprintf(cell, sizeof cell, " %s:%.2f", row.name, worst);
+            line += cell;
+            EXPECT_LE(worst, 1.0) << cpu_level_name(level) << " " << row.name;
+        }
+        std::printf("[precision] vec_dot %-10s worst error / bound:%s\n", cpu_level_name(level), line.c_str());
+    }
 }
 
 }  // namespace
