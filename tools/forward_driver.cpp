@@ -11,6 +11,8 @@
 //                  logits (n_tokens x n_vocab float32, native byte order) go to FILE.
 //   --greedy N     the tokens as a prompt in one decode, then N one-token steps, each the
 //                  argmax of the last logits (lowest id on a tie).
+//   --expect IDS   (comma-separated) with --greedy: stop after the first step whose token
+//                  differs from the expected one at that step.
 // stdout gets one JSON object: {"n_vocab", "level", "tokens", "greedy": [ids], "margins": [top-1
 // minus top-2 logit of each step]}.
 #include <algorithm>
@@ -40,6 +42,7 @@ struct Args {
     std::string level;
     std::string logits_path;
     int n_greedy = 0;
+    std::vector<int32_t> expect;   // --expect: stop greedy at the first step that differs
     std::vector<int32_t> tokens;
     std::string prompt;
 };
@@ -67,6 +70,13 @@ Args parse(int argc, char** argv) {
             a.logits_path = value();
         } else if (s == "--prompt") {
             a.prompt = value();
+        } else if (s == "--expect") {
+            const std::string v = value();
+            for (size_t at = 0; at < v.size();) {
+                const size_t comma = v.find(',', at);
+                a.expect.push_back(int32_t(std::stol(v.substr(at, comma - at))));
+                at = comma == std::string::npos ? v.size() : comma + 1;
+            }
         } else if (s == "--greedy") {
             a.n_greedy = std::stoi(value());
         } else if (a.model.empty()) {
@@ -141,6 +151,7 @@ int run(Args a) {
             const int32_t next = argmax(ctx.output(0), n_vocab);
             greedy.push_back(next);
             margins.push_back(margin(ctx.output(0), n_vocab, next));
+            if (size_t(step) < a.expect.size() && next != a.expect[size_t(step)]) break;
             batch.clear();
             batch.add(next, ctx.seq_length(0), 0, true);
             ctx.decode(batch);
