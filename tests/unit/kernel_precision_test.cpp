@@ -32,11 +32,11 @@
 #include <string>
 #include <vector>
 
-#include "ops/matmul.h"
-#include "quant/blocks.h"
-#include "quant/dispatch.h"
-#include "quant/float16.h"
-#include "quant/tensor_type.h"
+#include "kernels/matmul_tile.h"
+#include "kernels/blocks.h"
+#include "kernels/dispatch.h"
+#include "kernels/float16.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 namespace {
