@@ -18,7 +18,7 @@
 // kernels of Q2_K..Q6_K, all of which sum a super-block in int32, SIMD lanes included.
 // (llama.cpp's own CPU kernels round per SIMD lane; the NEON kernels are not measured here.)
 //
-// Oracle: the generic kernels (quant_kquants.cpp), checked against double precision by
+// Oracle: the generic kernels (kernels/quant_kquants.cpp), checked against double precision by
 // quant_test.cpp. Data: random weight blocks with small f16 scales and activation rows of
 // normal random numbers quantized by the table's Q8_K quantizer, so results cancel as in a
 // model.
