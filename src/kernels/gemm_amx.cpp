@@ -19,9 +19,14 @@
 // activation rows (A: their K quants of unit u, copied once per call into contiguous
 // memory), K, and N = 16 weight rows (B: the panel's unit) gives the 16 x 16 exact integer
 // dot products of that unit. They leave the tile after every unit (TILESTORED to a 1 KiB
-// buffer) and are scaled and summed in float by AVX-512:
-//       acc[m][n] += float(C[m][n]) * scale_w[n] * d_x[m]  (- min_w[n] * d_x[m] * sum(x_m))
-// where the bracket is Q4_K's sub-block min against the activation sub-block's sum.
+// buffer) and are scaled and summed by AVX-512: a Q4_0 / Q8_0 block in float,
+//       acc[m][n] += float(C[m][n]) * d_w[n] * d_x[m],
+// and a K-quant super-block exactly in int32 with the integer sub-block scales sc, then
+// rounded once, as the generic kernel does (scaling each unit in float lost about 10x the
+// precision and moved Q8_K roundings downstream):
+//       acc[m][n] += float(sum_u sc_u[n] C_u[m][n]) * d_w[n] * d_x[m]
+//                    (- float(sum_u m_u[n] sum(x_m,u)) * dmin_w[n] * d_x[m])
+// where the bracket is Q4_K's sub-block mins against the activation sub-blocks' sums.
 //
 // The tile configuration belongs to the thread: each call loads its own and releases the
 // tiles (TILERELEASE) before it returns. The OS permission for tile data is asked for once
@@ -99,20 +104,24 @@ inline float activation_scale(const BlockQ8_K& x) { return x.d; }
 //   kUnitK, kUnits        elements per unit (32 or 16) and units per block
 //   kMins                 whether units have mins; then activation_sum(x, s) = the sum
 //                         of activation unit s's quants
+//   kExact                integer unit scales, summed exactly over a block of kUnits
 //   pack(w, row_bytes, r0, k, out)   block k of rows [r0, r0 + 16) -> kUnits panel units
-// A panel unit is float scale[16] (each row's), then float min[16] when kMins, then the
-// signed quants q[kUnitK / 4][16][4]: kUnitBytes, a multiple of 64.
-template <bool kHasMins, int kK>
+// A panel unit is a header of kFloats bytes, then the signed quants q[kUnitK / 4][16][4]:
+// kUnitBytes, a multiple of 64. The header is float d[16] (each row's scale) for the
+// legacy formats; int32 sc[16] and float d[16] for Q6_K; int32 sc[16], int32 m[16],
+// float d[16], float dmin[16] for Q4_K (d and dmin repeated in each unit of a block).
+template <bool kHasMins, int kK, bool kIntScales>
 struct UnitLayout {
     static constexpr bool kMins = kHasMins;
+    static constexpr bool kExact = kIntScales;
     static constexpr int kUnitK = kK;
-    static constexpr size_t kFloats = (kMins ? 2 : 1) * kPanelRows * sizeof(float);
+    static constexpr size_t kFloats = (kIntScales ? (kMins ? 4 : 2) : 1) * kPanelRows * sizeof(float);
     static constexpr size_t kUnitBytes = kFloats + size_t(kK) * kPanelRows;
 };
 
 // Q4_0 and Q8_0: one unit per block, scale = the block's d, quants - 8 (Q4_0) or as stored.
 template <typename WeightBlock>
-struct LegacyFormat : UnitLayout<false, kQK> {
+struct LegacyFormat : UnitLayout<false, kQK, false> {
     using Block = WeightBlock;
     using Activation = BlockQ8_0;
     static constexpr int kUnits = 1;
@@ -141,14 +150,16 @@ struct LegacyFormat : UnitLayout<false, kQK> {
     }
 };
 
-// Q4_K: eight 32-element units (sub-blocks) per super-block; scale = d * sc_s, min =
-// dmin * m_s, and the quants 0..15 as stored (TDPBSSD reads them as small positive bytes).
-struct Q4_KFormat : UnitLayout<true, 32> {
+// Q4_K: eight 32-element units (sub-blocks) per super-block, laid out by
+// pack_q4_k_16_rows, and the quants 0..15 as stored (TDPBSSD reads them as small positive
+// bytes).
+struct Q4_KFormat : UnitLayout<true, 32, true> {
     using Block = BlockQ4_K;
     using Activation = BlockQ8_K;
     static constexpr int kUnits = 8;
+    static_assert(kFloats == kQ4_KQuantsOffset);
 
-    static float activation_sum(const BlockQ8_K& x, int s) { return float(x.bsums[2 * s] + x.bsums[2 * s + 1]); }
+    static int32_t activation_sum(const BlockQ8_K& x, int s) { return int32_t(x.bsums[2 * s]) + x.bsums[2 * s + 1]; }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
         pack_q4_k_16_rows(w, row_bytes, r0, k, kUnitBytes, out, [](const __m256i rows[8], int half, uint8_t* q) {
@@ -157,9 +168,9 @@ struct Q4_KFormat : UnitLayout<true, 32> {
     }
 };
 
-// Q6_K: sixteen 16-element units per super-block, one per scale; scale = d * sc, and the
-// quants minus 32 (-32..31).
-struct Q6_KFormat : UnitLayout<false, 16> {
+// Q6_K: sixteen 16-element units per super-block, one per scale sc, and the quants minus 32
+// (-32..31).
+struct Q6_KFormat : UnitLayout<false, 16, true> {
     using Block = BlockQ6_K;
     using Activation = BlockQ8_K;
     static constexpr int kUnits = 16;
@@ -171,7 +182,11 @@ struct Q6_KFormat : UnitLayout<false, 16> {
                 const int r = half * 8 + i;
                 b[i] = &reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes)[k];
                 const float d = _cvtsh_ss(b[i]->d);
-                for (int u = 0; u < 16; ++u) reinterpret_cast<float*>(out + u * kUnitBytes)[r] = d * float(b[i]->scales[u]);
+                for (int u = 0; u < 16; ++u) {
+                    const int32_t sc = b[i]->scales[u];
+                    std::memcpy(out + u * kUnitBytes + size_t(r) * 4, &sc, 4);
+                    std::memcpy(out + u * kUnitBytes + size_t(kPanelRows + r) * 4, &d, 4);
+                }
             }
             for (int s = 0; s < 8; ++s) {   // 32 elements: units 2s and 2s + 1
                 __m256i rows[8];
@@ -205,11 +220,11 @@ private:
 
 // Units [u0, u1) of one panel (`panel`: its units) times one group of 16 activation rows
 // (`aq`: their quants per unit as 16 x kUnitK bytes; `ad`: d_x per unit and row; `am`, when
-// kMins: d_x * sum(x) per unit and row), added to the group's 16 x 16 outputs at y (row m
-// at y + m * y_stride; the first `rows` exist, and hold earlier units' sums unless
-// `first_pass`).
+// kMins: the int32 sum(x) per unit and row), added to the group's 16 x 16 outputs at y (row
+// m at y + m * y_stride; the first `rows` exist, and hold earlier units' sums unless
+// `first_pass`). For kExact formats [u0, u1) is whole blocks of kUnits units.
 template <typename Format>
-void group_times_panel(const uint8_t* panel, const int8_t* aq, const float* ad, const float* am, int64_t u0,
+void group_times_panel(const uint8_t* panel, const int8_t* aq, const float* ad, const int32_t* am, int64_t u0,
                        int64_t u1, bool first_pass, int rows, float* y, int64_t y_stride, SpreadPrefetch& prefetch) {
     // A software pipeline over the units: iteration u starts unit u's product, stores unit
     // u - 1's (finished meanwhile: the tile unit is not kept waiting on a result) and
@@ -242,8 +257,10 @@ void group_times_panel(const uint8_t* panel, const int8_t* aq, const float* ad, 
         }
     };
     __m512 acc[kGroupRows];
+    __m512i isum[kGroupRows];   // kExact: the current block's exact sums
 #pragma GCC unroll 16
     for (int m = 0; m < kGroupRows; ++m) {
+        isum[m] = _mm512_setzero_si512();
         acc[m] = !first_pass && m < rows ? _mm512_loadu_ps(y + m * y_stride) : _mm512_setzero_ps();
     }
     for (int64_t u = u0; u < u1 + kConvertLag; ++u) {
@@ -254,20 +271,44 @@ void group_times_panel(const uint8_t* panel, const int8_t* aq, const float* ad, 
         if (u - kStoreLag >= u0 && u - kStoreLag < u1) store(u - kStoreLag);
         const int64_t done = u - kConvertLag;
         if (done < u0) continue;
-        const float* f = reinterpret_cast<const float*>(unit(done));
-        const __m512 scale = _mm512_load_ps(f);
+        const uint8_t* header = unit(done);
         const int32_t* cd = c[done & 3];
         const float* dx = ad + done * kGroupRows;
+        if constexpr (Format::kExact) {
+            const __m512i sc = _mm512_load_si512(header);
 #pragma GCC unroll 16
-        for (int m = 0; m < kGroupRows; ++m) {
-            const __m512 prod = _mm512_cvtepi32_ps(_mm512_load_si512(cd + m * kPanelRows));
-            acc[m] = _mm512_fmadd_ps(prod, _mm512_mul_ps(scale, _mm512_set1_ps(dx[m])), acc[m]);
-        }
-        if constexpr (Format::kMins) {
-            const __m512 min = _mm512_load_ps(f + kPanelRows);
-            const float* ms = am + done * kGroupRows;
+            for (int m = 0; m < kGroupRows; ++m) {
+                isum[m] = _mm512_add_epi32(isum[m], _mm512_mullo_epi32(_mm512_load_si512(cd + m * kPanelRows), sc));
+            }
+            if ((done + 1) % Format::kUnits != 0) continue;
+            // The block is complete: round its exact sums once.
+            const __m512 dw = _mm512_load_ps(reinterpret_cast<const float*>(header + (Format::kMins ? 2 : 1) * 64));
 #pragma GCC unroll 16
-            for (int m = 0; m < kGroupRows; ++m) acc[m] = _mm512_fnmadd_ps(min, _mm512_set1_ps(ms[m]), acc[m]);
+            for (int m = 0; m < kGroupRows; ++m) {
+                acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[m]), _mm512_mul_ps(dw, _mm512_set1_ps(dx[m])), acc[m]);
+                isum[m] = _mm512_setzero_si512();
+            }
+            if constexpr (Format::kMins) {
+                const __m512 dmin = _mm512_load_ps(reinterpret_cast<const float*>(header + 3 * 64));
+                const int64_t first_unit = done + 1 - Format::kUnits;
+                for (int m = 0; m < kGroupRows; ++m) {
+                    __m512i msum = _mm512_setzero_si512();
+                    for (int s = 0; s < Format::kUnits; ++s) {
+                        const __m512i mn = _mm512_load_si512(unit(first_unit + s) + 64);
+                        msum = _mm512_add_epi32(
+                            msum, _mm512_mullo_epi32(mn, _mm512_set1_epi32(am[(first_unit + s) * kGroupRows + m])));
+                    }
+                    acc[m] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(dx[m])),
+                                              acc[m]);
+                }
+            }
+        } else {
+            const __m512 scale = _mm512_load_ps(reinterpret_cast<const float*>(header));
+#pragma GCC unroll 16
+            for (int m = 0; m < kGroupRows; ++m) {
+                const __m512 prod = _mm512_cvtepi32_ps(_mm512_load_si512(cd + m * kPanelRows));
+                acc[m] = _mm512_fmadd_ps(prod, _mm512_mul_ps(scale, _mm512_set1_ps(dx[m])), acc[m]);
+            }
         }
     }
 #pragma GCC unroll 16
@@ -294,7 +335,7 @@ void gemm(const Matrix& w, int64_t r0, int64_t r_end, const uint8_t* xq, size_t 
     uint8_t* panel = scratch;
     auto* aq = reinterpret_cast<int8_t*>(scratch + panel_bytes);                        // [group][u][16][kK]
     auto* ad = reinterpret_cast<float*>(scratch + panel_bytes + aq_bytes);              // [group][u][16]
-    auto* am = reinterpret_cast<float*>(scratch + panel_bytes + aq_bytes + floats_bytes);   // [group][u][16]
+    auto* am = reinterpret_cast<int32_t*>(scratch + panel_bytes + aq_bytes + floats_bytes);   // [group][u][16]
 
     // The activations as A tiles, each contiguous (fewer cache lines per tile load than the
     // rows in place), with their scales. The missing rows of a partial last group are zero.
@@ -308,12 +349,13 @@ void gemm(const Matrix& w, int64_t r0, int64_t r_end, const uint8_t* xq, size_t 
                 const int s = int(u % kUnits);
                 if (b >= n_batch) {
                     std::memset(aq + i * kK, 0, kK);
-                    ad[i] = am[i] = 0.0f;
+                    ad[i] = 0.0f;
+                    am[i] = 0;
                     continue;
                 }
                 std::memcpy(aq + i * kK, xb.qs + kK * s, kK);
                 ad[i] = activation_scale(xb);
-                if constexpr (Format::kMins) am[i] = ad[i] * Format::activation_sum(xb, s);
+                if constexpr (Format::kMins) am[i] = Format::activation_sum(xb, s);
             }
         }
     }

@@ -137,15 +137,18 @@ struct LegacyFormat {
 };
 
 // Q4_K, per 256-element super-block of the 8 rows, for each 32-element sub-block s:
-//   float scale[8], min[8]          d * sc_s and dmin * m_s of each row
+//   int32 sc[8], m[8]               the 6-bit scale and min of sub-block s of each row
+//   float d[8], dmin[8]             the rows' super-block scales (repeated in every sub-block)
 //   uint8 q[8][8][4]                quants 0..15 as stored
-// as in gemm_avx512vnni.cpp's Q4_KFormat.
+// as in gemm_avx512vnni.cpp's Q4_KFormat: the super-block is summed exactly in int32 and
+// rounded once.
 struct Q4_KFormat {
     using Block = BlockQ4_K;
     using Column = ColumnSuperBlock;
     using Activation = BlockQ8_K;
     static constexpr int64_t kElements = kQK_K;
-    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
+    static constexpr size_t kQuants = 4 * kPanelRows * 4;   // offset of q in a sub-block
+    static constexpr size_t kSubBlockBytes = kQuants + 8 * kPanelRows * 4;
     static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
 
     static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
@@ -153,16 +156,18 @@ struct Q4_KFormat {
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
         const BlockQ4_K* b[kPanelRows];
         for (int r = 0; r < kPanelRows; ++r) {
             b[r] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
-            float scale[8], min[8];
-            q4_k_scales_mins(*b[r], scale, min);
+            int32_t scale[8], min[8];
+            q4_k_int_scales_mins(*b[r], scale, min);
+            const float d[2] = {_cvtsh_ss(b[r]->d), _cvtsh_ss(b[r]->dmin)};
             for (int s = 0; s < 8; ++s) {
-                float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
-                f[r] = scale[s];
-                f[kPanelRows + r] = min[s];
+                uint8_t* f = out + s * kSubBlockBytes;
+                std::memcpy(f + size_t(r) * 4, &scale[s], 4);
+                std::memcpy(f + size_t(kPanelRows + r) * 4, &min[s], 4);
+                std::memcpy(f + size_t(2 * kPanelRows + r) * 4, &d[0], 4);
+                std::memcpy(f + size_t(3 * kPanelRows + r) * 4, &d[1], 4);
             }
         }
         for (int c = 0; c < 4; ++c) {
@@ -176,53 +181,59 @@ struct Q4_KFormat {
     template <int J>
     static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
                          __m256 acc[J]) {
-        __m256 part[J];   // per activation row, the super-block's sum before its scale x.d
-        for (int j = 0; j < J; ++j) part[j] = _mm256_setzero_ps();
+        __m256i isum[J], msum[J];   // per activation row, the super-block's exact sums
+        for (int j = 0; j < J; ++j) isum[j] = msum[j] = _mm256_setzero_si256();
         for (int s = 0; s < 8; ++s) {
             const uint8_t* sub = block + s * kSubBlockBytes;
-            const __m256 scale = _mm256_loadu_ps(reinterpret_cast<const float*>(sub));
-            const __m256 min = _mm256_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            const __m256i scale = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub));
+            const __m256i min = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + kPanelRows * 4));
             __m256i q[8];
-            for (int g = 0; g < 8; ++g) {
-                q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kPanelRows * sizeof(float) + g * 32));
-            }
+            for (int g = 0; g < 8; ++g) q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + kQuants + g * 32));
             for (int j = 0; j < J; ++j) {
                 const __m256i sum = dot_u4(q, x[j][k].qs + 32 * s);
-                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), scale, part[j]);
-                part[j] = _mm256_fnmadd_ps(min, _mm256_set1_ps(c[j][k].sub_sums[s]), part[j]);
+                isum[j] = _mm256_add_epi32(isum[j], _mm256_mullo_epi32(sum, scale));
+                msum[j] = _mm256_add_epi32(msum[j], _mm256_mullo_epi32(min, _mm256_set1_epi32(int32_t(c[j][k].sub_sums[s]))));
             }
         }
-        for (int j = 0; j < J; ++j) acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(c[j][k].d), acc[j]);
+        const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(block + 2 * kPanelRows * 4));
+        const __m256 dmin = _mm256_loadu_ps(reinterpret_cast<const float*>(block + 3 * kPanelRows * 4));
+        for (int j = 0; j < J; ++j) {
+            const __m256 xd = _mm256_set1_ps(c[j][k].d);
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[j]), _mm256_mul_ps(d, xd), acc[j]);
+            acc[j] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum[j]), _mm256_mul_ps(dmin, xd), acc[j]);
+        }
     }
 };
 
 // Q6_K, per 256-element super-block of the 8 rows, for each 32-element sub-block s:
-//   float scale[2][8]               d * sc of each row's two 16-element groups
+//   int32 scale[2][8]               the 8-bit scales sc of each row's two 16-element groups
 //   uint8 q[8][8][4]                quants 0..63 (value + 32)
-// as in gemm_avx512vnni.cpp's Q6_KFormat. A pair sum of VPMADDUBSW reaches 2 * 63 * 127, so
-// two of them are added in 16 bits before widening.
+// then float d[8], the rows' super-block scales; as in gemm_avx512vnni.cpp's Q6_KFormat, the
+// super-block is summed exactly in int32 and rounded once. A pair sum of VPMADDUBSW reaches
+// 2 * 63 * 127, so two of them are added in 16 bits before widening.
 struct Q6_KFormat {
     using Block = BlockQ6_K;
     using Column = ColumnSuperBlock16;
     using Activation = BlockQ8_K;
     static constexpr int64_t kElements = kQK_K;
-    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + 8 * kPanelRows * 4;
-    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+    static constexpr size_t kQuants = 2 * kPanelRows * 4;   // offset of q in a sub-block
+    static constexpr size_t kSubBlockBytes = kQuants + 8 * kPanelRows * 4;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes + kPanelRows * sizeof(float);
 
     static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
         describe_q6_k_columns(xq, xq_row_bytes, n_batch, n_blocks, out);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
         const BlockQ6_K* b[kPanelRows];
         for (int r = 0; r < kPanelRows; ++r) {
             b[r] = &reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes)[k];
             const float d = _cvtsh_ss(b[r]->d);
+            std::memcpy(out + 8 * kSubBlockBytes + size_t(r) * sizeof(float), &d, sizeof d);
             for (int s = 0; s < 8; ++s) {
-                float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
-                f[r] = d * float(b[r]->scales[2 * s]);
-                f[kPanelRows + r] = d * float(b[r]->scales[2 * s + 1]);
+                const int32_t sc[2] = {b[r]->scales[2 * s], b[r]->scales[2 * s + 1]};
+                std::memcpy(out + s * kSubBlockBytes + size_t(r) * 4, &sc[0], 4);
+                std::memcpy(out + s * kSubBlockBytes + size_t(kPanelRows + r) * 4, &sc[1], 4);
             }
         }
         for (int s = 0; s < 8; ++s) {
@@ -248,26 +259,27 @@ struct Q6_KFormat {
     template <int J>
     static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
                          __m256 acc[J]) {
-        __m256 part[J];   // per activation row, the super-block's sum before its scale x.d
-        for (int j = 0; j < J; ++j) part[j] = _mm256_setzero_ps();
+        __m256i part[J];   // per activation row, the super-block's exact sum before d * x.d
+        for (int j = 0; j < J; ++j) part[j] = _mm256_setzero_si256();
         for (int s = 0; s < 8; ++s) {
             const uint8_t* sub = block + s * kSubBlockBytes;
-            const __m256 scale0 = _mm256_loadu_ps(reinterpret_cast<const float*>(sub));
-            const __m256 scale1 = _mm256_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
+            const __m256i scale0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub));
+            const __m256i scale1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + kPanelRows * 4));
             __m256i q[8];
-            for (int g = 0; g < 8; ++g) {
-                q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 2 * kPanelRows * sizeof(float) + g * 32));
-            }
+            for (int g = 0; g < 8; ++g) q[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + kQuants + g * 32));
             for (int j = 0; j < J; ++j) {
                 const int8_t* xs = x[j][k].qs + 32 * s;
                 const __m256i sum0 = _mm256_add_epi32(dot_16(q, xs), _mm256_set1_epi32(c[j][k].neg_offset_sums[2 * s]));
                 const __m256i sum1 =
                     _mm256_add_epi32(dot_16(q + 4, xs + 16), _mm256_set1_epi32(c[j][k].neg_offset_sums[2 * s + 1]));
-                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum0), scale0, part[j]);
-                part[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum1), scale1, part[j]);
+                part[j] = _mm256_add_epi32(part[j], _mm256_mullo_epi32(sum0, scale0));
+                part[j] = _mm256_add_epi32(part[j], _mm256_mullo_epi32(sum1, scale1));
             }
         }
-        for (int j = 0; j < J; ++j) acc[j] = _mm256_fmadd_ps(part[j], _mm256_set1_ps(c[j][k].d), acc[j]);
+        const __m256 dw = _mm256_loadu_ps(reinterpret_cast<const float*>(block + 8 * kSubBlockBytes));
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(part[j]), _mm256_mul_ps(dw, _mm256_set1_ps(c[j][k].d)), acc[j]);
+        }
     }
 };
 

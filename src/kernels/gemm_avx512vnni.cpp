@@ -133,17 +133,19 @@ struct LegacyFormat {
 };
 
 // Q4_K, per 256-element super-block of the 16 rows, for each 32-element sub-block s:
-//   float scale[16]                 d * sc_s of each row
-//   float min[16]                   dmin * m_s of each row
+//   int32 sc[16], int32 m[16]       the 6-bit scale and min of sub-block s of each row
+//   float d[16], float dmin[16]     the rows' super-block scales (pack_q4_k_16_rows)
 //   uint8 q[8][16][4]               as in LegacyFormat, quants 0..15 as stored
-// A row's super-block contributes x.d * sum_s (scale_s * dot(q_s, x_s) - min_s * sum(x_s)):
-// the integer dot products are exact, the mins need no offset in the accumulator.
+// A row's super-block contributes x.d * (d * sum_s sc_s * dot(q_s, x_s) - dmin * sum_s m_s *
+// sum(x_s)): both sums are exact in int32 (|dot| <= 32 * 15 * 127, times 63, 8 sub-blocks),
+// so the super-block is rounded once, as in the generic kernel (scaling each sub-block in
+// float lost about 10x the precision and moved Q8_K roundings downstream).
 struct Q4_KFormat {
     using Block = BlockQ4_K;
     using Column = ColumnSuperBlock;
     using Activation = BlockQ8_K;
     static constexpr int64_t kElements = kQK_K;
-    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + kPanelQuantBytes;
+    static constexpr size_t kSubBlockBytes = kQ4_KQuantsOffset + kPanelQuantBytes;
     static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
     static constexpr int kPrefetchSteps = 3;   // 144-byte blocks in steps of 48 bytes
 
@@ -159,38 +161,48 @@ struct Q4_KFormat {
     template <int J>
     static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
                          __m512 acc[J]) {
-        // Per activation row, the super-block's sum before its scale x.d.
-        __m512 part[J];
-        for (int j = 0; j < J; ++j) part[j] = _mm512_setzero_ps();
+        // Per activation row, the super-block's exact scaled sums and min sums.
+        __m512i isum[J], msum[J];
+        for (int j = 0; j < J; ++j) isum[j] = msum[j] = _mm512_setzero_si512();
         for (int s = 0; s < 8; ++s) {
             const uint8_t* sub = block + s * kSubBlockBytes;
-            const __m512 scale = _mm512_loadu_ps(reinterpret_cast<const float*>(sub));
-            const __m512 min = _mm512_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
-            const uint8_t* q = sub + 2 * kPanelRows * sizeof(float);
+            const __m512i scale = _mm512_loadu_si512(sub);
+            const __m512i min = _mm512_loadu_si512(sub + kPanelRows * 4);
+            const uint8_t* q = sub + kQ4_KQuantsOffset;
             __m512i w[8];
             for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
             for (int j = 0; j < J; ++j) {
                 const __m512i sum = dot_32(_mm512_setzero_si512(), w, x[j][k].qs + 32 * s);
-                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, part[j]);
-                part[j] = _mm512_fnmadd_ps(min, _mm512_set1_ps(c[j][k].sub_sums[s]), part[j]);
+                isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(sum, scale));
+                msum[j] = _mm512_add_epi32(msum[j], _mm512_mullo_epi32(min, _mm512_set1_epi32(int32_t(c[j][k].sub_sums[s]))));
             }
         }
-        for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(c[j][k].d), acc[j]);
+        const __m512 d = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 2 * kPanelRows * 4));
+        const __m512 dmin = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 3 * kPanelRows * 4));
+        for (int j = 0; j < J; ++j) {
+            const __m512 xd = _mm512_set1_ps(c[j][k].d);
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(d, xd), acc[j]);
+            acc[j] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum[j]), _mm512_mul_ps(dmin, xd), acc[j]);
+        }
     }
 };
 
 // Q6_K, per 256-element super-block of the 16 rows, for each 32-element sub-block s:
-//   float scale[2][16]              d * sc of each row's two 16-element groups
+//   int32 scale[2][16]              the signed 8-bit scales sc of each row's two 16-element groups
 //   uint8 q[8][16][4]               quants 0..63 (value + 32), as in LegacyFormat
+// and after the eight sub-blocks float d[16], the rows' super-block scales.
 // Each 16-element group's integer dot product starts at -32 * sum(x) of its 16 activations
-// (ColumnSuperBlock16), which makes it the product with the signed values.
+// (ColumnSuperBlock16), which makes it the product with the signed values. The scaled group
+// sums add up exactly in int32 (|dot| <= 16 * 32 * 127, times |sc| <= 128, 16 groups: < 2^28),
+// so a super-block is rounded once, as in the generic kernel: scaling each group in float
+// (as this kernel once did) lost about 10x the precision and moved Q8_K roundings downstream.
 struct Q6_KFormat {
     using Block = BlockQ6_K;
     using Column = ColumnSuperBlock16;
     using Activation = BlockQ8_K;
     static constexpr int64_t kElements = kQK_K;
-    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(float) + kPanelQuantBytes;
-    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes;
+    static constexpr size_t kSubBlockBytes = 2 * kPanelRows * sizeof(int32_t) + kPanelQuantBytes;
+    static constexpr size_t kPanelBlockBytes = 8 * kSubBlockBytes + kPanelRows * sizeof(float);
     static constexpr int kPrefetchSteps = 4;   // 210-byte blocks in steps of 52 bytes
 
     static void describe(const uint8_t* xq, size_t xq_row_bytes, int64_t n_batch, int64_t n_blocks, Column* out) {
@@ -198,17 +210,19 @@ struct Q6_KFormat {
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, uint8_t* out) {
-        constexpr size_t kQuants = 2 * kPanelRows * sizeof(float);   // offset of q in a sub-block
+        constexpr size_t kQuants = 2 * kPanelRows * sizeof(int32_t);   // offset of q in a sub-block
         for (int half = 0; half < 2; ++half) {
             const BlockQ6_K* b[8];
             for (int i = 0; i < 8; ++i) {
                 const int r = half * 8 + i;
                 b[i] = &reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes)[k];
                 const float d = _cvtsh_ss(b[i]->d);
+                std::memcpy(out + 8 * kSubBlockBytes + size_t(r) * sizeof(float), &d, sizeof d);
                 for (int s = 0; s < 8; ++s) {
-                    float* f = reinterpret_cast<float*>(out + s * kSubBlockBytes);
-                    f[r] = d * float(b[i]->scales[2 * s]);
-                    f[kPanelRows + r] = d * float(b[i]->scales[2 * s + 1]);
+                    const int32_t sc[2] = {b[i]->scales[2 * s], b[i]->scales[2 * s + 1]};
+                    uint8_t* f = out + s * kSubBlockBytes;
+                    std::memcpy(f + size_t(r) * sizeof(int32_t), &sc[0], sizeof(int32_t));
+                    std::memcpy(f + size_t(kPanelRows + r) * sizeof(int32_t), &sc[1], sizeof(int32_t));
                 }
             }
             for (int s = 0; s < 8; ++s) {
@@ -222,13 +236,13 @@ struct Q6_KFormat {
     template <int J>
     static void multiply(const uint8_t* block, int64_t k, const Activation* const x[J], const Column* const c[J],
                          __m512 acc[J]) {
-        __m512 part[J];   // per activation row, the super-block's sum before its scale x.d
-        for (int j = 0; j < J; ++j) part[j] = _mm512_setzero_ps();
+        __m512i part[J];   // per activation row, the super-block's exact sum before d * x.d
+        for (int j = 0; j < J; ++j) part[j] = _mm512_setzero_si512();
         for (int s = 0; s < 8; ++s) {
             const uint8_t* sub = block + s * kSubBlockBytes;
-            const __m512 scale0 = _mm512_loadu_ps(reinterpret_cast<const float*>(sub));
-            const __m512 scale1 = _mm512_loadu_ps(reinterpret_cast<const float*>(sub) + kPanelRows);
-            const uint8_t* q = sub + 2 * kPanelRows * sizeof(float);
+            const __m512i scale0 = _mm512_loadu_si512(sub);
+            const __m512i scale1 = _mm512_loadu_si512(sub + kPanelRows * sizeof(int32_t));
+            const uint8_t* q = sub + 2 * kPanelRows * sizeof(int32_t);
             __m512i w[8];
             for (int g = 0; g < 8; ++g) w[g] = _mm512_loadu_si512(q + g * 64);
             for (int j = 0; j < J; ++j) {
@@ -239,11 +253,14 @@ struct Q6_KFormat {
                     sum0 = _mm512_dpbusd_epi32(sum0, w[g], broadcast4(xs + 4 * g));
                     sum1 = _mm512_dpbusd_epi32(sum1, w[g + 4], broadcast4(xs + 16 + 4 * g));
                 }
-                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum0), scale0, part[j]);
-                part[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum1), scale1, part[j]);
+                part[j] = _mm512_add_epi32(part[j], _mm512_mullo_epi32(sum0, scale0));
+                part[j] = _mm512_add_epi32(part[j], _mm512_mullo_epi32(sum1, scale1));
             }
         }
-        for (int j = 0; j < J; ++j) acc[j] = _mm512_fmadd_ps(part[j], _mm512_set1_ps(c[j][k].d), acc[j]);
+        const __m512 dw = _mm512_loadu_ps(reinterpret_cast<const float*>(block + 8 * kSubBlockBytes));
+        for (int j = 0; j < J; ++j) {
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(part[j]), _mm512_mul_ps(dw, _mm512_set1_ps(c[j][k].d)), acc[j]);
+        }
     }
 };
 
@@ -459,6 +476,13 @@ inline void q4_k_scale_min_bytes(const BlockQ4_K& a, const BlockQ4_K& b, __m128i
     *mins = _mm256_extracti128_si256(ordered, 1);
 }
 
+// The sum of the eight int32 lanes of each 256-bit half of v, in every lane of that half.
+inline __m512i sum_halves_epi32(__m512i v) {
+    v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
+    v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+    return _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
 // Token generation on Q4_K (one to three activation rows): two weight rows per 512-bit
 // register, one 256-bit half each; 32 packed bytes hold sub-block 2c (low nibbles) and
 // 2c + 1 (high nibbles) of a row, multiplied by the matching activation sub-block broadcast
@@ -493,7 +517,7 @@ struct Q4_KTwoRowsVnni {
             q4_k_scale_min_bytes(a, b, &scale_bytes, &min_bytes);
             // scales: lanes 0..7 row a's, 8..15 row b's; mins the same.
             const __m512i scales = _mm512_cvtepu8_epi32(scale_bytes);
-            const __m512 mins = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(min_bytes));
+            const __m512i mins = _mm512_cvtepu8_epi32(min_bytes);
             const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.d)), _mm256_set1_ps(_cvtsh_ss(b.d)), 1);
             const __m512 dmin =
                 _mm512_insertf32x8(_mm512_set1_ps(_cvtsh_ss(a.dmin)), _mm256_set1_ps(_cvtsh_ss(b.dmin)), 1);
@@ -523,15 +547,17 @@ struct Q4_KTwoRowsVnni {
                 const ColumnSuperBlock& col = columns[j * n_blocks + k];
                 const __m512 xd = _mm512_set1_ps(col.d);
                 // Lane i of each half: min_i * sum(x over sub-block i); the half's lanes add up
-                // to that row's mins term.
-                const __m512 sums = _mm512_broadcast_f32x8(_mm256_loadu_ps(col.sub_sums));
-                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(d, xd), acc[j]);
-                acc[j] = _mm512_fnmadd_ps(_mm512_mul_ps(mins, sums), _mm512_mul_ps(dmin, xd), acc[j]);
+                // to that row's mins term. Both terms are summed over the lanes in int32 and
+                // rounded once per super-block, as in the generic kernel.
+                const __m512i sums = _mm512_cvtps_epi32(_mm512_broadcast_f32x8(_mm256_loadu_ps(col.sub_sums)));
+                const __m512i msum = sum_halves_epi32(_mm512_mullo_epi32(mins, sums));
+                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_halves_epi32(isum[j])), _mm512_mul_ps(d, xd), acc[j]);
+                acc[j] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, xd), acc[j]);
             }
         }
         for (int j = 0; j < J; ++j) {
-            y[j * y_stride + r] = sum_lanes(_mm512_castps512_ps256(acc[j]));
-            y[j * y_stride + r + 1] = sum_lanes(_mm512_extractf32x8_ps(acc[j], 1));
+            y[j * y_stride + r] = _mm512_cvtss_f32(acc[j]);
+            y[j * y_stride + r + 1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[j], 2));
         }
     }
 };
@@ -543,7 +569,8 @@ struct Q4_KTwoRowsVnni {
 // through VPDPBUSD as stored, 0..63 (value + 32). A lane then sums 4 elements of one
 // 16-element scale group, at most 4 * 63 * 128 in magnitude, so VPDPWSSD against (scale, 0)
 // pairs applies the signed 8-bit scales; the offset 32 * sum_g scale_g * sum(x_g) comes from
-// the activation block's bsums in the same way. All of it is exact in int32 per super-block.
+// the activation block's bsums in the same way. All of it is exact in int32 per super-block,
+// lanes included, and is rounded once per super-block, as in the generic kernel.
 struct Q6_KTwoRowsVnni {
     static constexpr int kRows = 2;
 
@@ -620,12 +647,15 @@ struct Q6_KTwoRowsVnni {
                 }
             }
             for (int j = 0; j < J; ++j) {
-                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[j]), _mm512_mul_ps(d, _mm512_set1_ps(x[j][k].d)), acc[j]);
+                // Each row's super-block total, summed over its eight lanes in int32 (into every
+                // lane of its half) before the one rounding: float lanes would cancel digits.
+                const __m512i total = sum_halves_epi32(isum[j]);
+                acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(x[j][k].d)), acc[j]);
             }
         }
         for (int j = 0; j < J; ++j) {
-            y[j * y_stride + r] = sum_lanes(_mm512_castps512_ps256(acc[j]));
-            y[j * y_stride + r + 1] = sum_lanes(_mm512_extractf32x8_ps(acc[j], 1));
+            y[j * y_stride + r] = _mm512_cvtss_f32(acc[j]);
+            y[j * y_stride + r + 1] = _mm_cvtss_f32(_mm512_extractf32x4_ps(acc[j], 2));
         }
     }
 };

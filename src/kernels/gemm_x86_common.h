@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/gemm_kernels.h"
 #include "kernels/blocks.h"
@@ -159,24 +160,22 @@ inline void describe_super_columns(const uint8_t* xq, size_t xq_row_bytes, int64
     }
 }
 
-// Scale d * sc_s and min dmin * m_s of each of a Q4_K block's eight sub-blocks (the 6-bit
-// packing of kernels/quant_kquants.cpp's unpack_scale_min_k4).
-inline void q4_k_scales_mins(const BlockQ4_K& b, float scale[8], float min[8]) {
+// The 6-bit scales sc_s and mins m_s of a Q4_K block's eight sub-blocks.
+inline void q4_k_int_scales_mins(const BlockQ4_K& b, int32_t scale[8], int32_t min[8]) {
     const uint8_t* p = b.scales;
-    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
     for (int s = 0; s < 8; ++s) {
-        int sc, mn;
         if (s < 4) {
-            sc = p[s] & 63;
-            mn = p[s + 4] & 63;
+            scale[s] = p[s] & 63;
+            min[s] = p[s + 4] & 63;
         } else {
-            sc = (p[s + 4] & 0x0f) | ((p[s - 4] >> 6) << 4);
-            mn = (p[s + 4] >> 4) | ((p[s] >> 6) << 4);
+            scale[s] = (p[s + 4] & 0x0f) | ((p[s - 4] >> 6) << 4);
+            min[s] = (p[s + 4] >> 4) | ((p[s] >> 6) << 4);
         }
-        scale[s] = d * float(sc);
-        min[s] = dmin * float(mn);
     }
 }
+
+// Offset of the quants in a packed 16-row Q4_K unit (pack_q4_k_16_rows): four arrays of 16.
+constexpr size_t kQ4_KQuantsOffset = 4 * 16 * 4;
 
 // The 0..15 quants of Q4_K sub-blocks 2c (low nibbles of bytes 32c..32c+31) and 2c + 1
 // (their high nibbles), in element order.
@@ -189,32 +188,37 @@ inline void q4_k_quant_pair(const BlockQ4_K& b, int c, __m256i& lo, __m256i& hi)
 
 // Super-block k of 16 Q4_K rows from r0, packed as the 16-row AVX-512 panels of
 // gemm_avx512vnni.cpp and gemm_amx.cpp lay it out: per 32-element sub-block s, at
-// out + s * unit_bytes, float scale[16] (d * sc_s of each row), float min[16] (dmin * m_s),
-// then the quants 0..15, which store(rows, half, q) writes from 8 rows' element-order
-// vectors (rows half * 8 .. half * 8 + 7) in the file's own transposed layout.
+// out + s * unit_bytes, int32 sc[16] (the 6-bit scale sc_s of each row), int32 m[16] (its
+// min), float d[16], float dmin[16] (the rows' super-block scales, repeated in every unit),
+// then the quants 0..15 (at kQ4_KQuantsOffset), which store(rows, half, q) writes from 8
+// rows' element-order vectors (rows half * 8 .. half * 8 + 7) in the file's own transposed
+// layout. Integer scales let the kernels sum a super-block exactly, as the generic kernel
+// does, and round it once.
 template <typename StoreTransposed>
 inline void pack_q4_k_16_rows(const uint8_t* w, size_t row_bytes, int64_t r0, int64_t k, size_t unit_bytes,
                               uint8_t* out, StoreTransposed store) {
     constexpr int kRows = 16;
-    constexpr size_t kQuants = 2 * kRows * sizeof(float);   // offset of the quants in a unit
     for (int half = 0; half < 2; ++half) {
         const BlockQ4_K* b[8];
         for (int i = 0; i < 8; ++i) {
             const int r = half * 8 + i;
             b[i] = &reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes)[k];
-            float scale[8], min[8];
-            q4_k_scales_mins(*b[i], scale, min);
+            int32_t scale[8], min[8];
+            q4_k_int_scales_mins(*b[i], scale, min);
+            const float d[2] = {_cvtsh_ss(b[i]->d), _cvtsh_ss(b[i]->dmin)};
             for (int s = 0; s < 8; ++s) {
-                float* f = reinterpret_cast<float*>(out + s * unit_bytes);
-                f[r] = scale[s];
-                f[kRows + r] = min[s];
+                uint8_t* f = out + s * unit_bytes;
+                std::memcpy(f + size_t(r) * 4, &scale[s], 4);
+                std::memcpy(f + size_t(kRows + r) * 4, &min[s], 4);
+                std::memcpy(f + size_t(2 * kRows + r) * 4, &d[0], 4);
+                std::memcpy(f + size_t(3 * kRows + r) * 4, &d[1], 4);
             }
         }
         for (int c = 0; c < 4; ++c) {   // sub-blocks 2c and 2c + 1
             __m256i lo[8], hi[8];
             for (int i = 0; i < 8; ++i) q4_k_quant_pair(*b[i], c, lo[i], hi[i]);
-            store(lo, half, out + (2 * c) * unit_bytes + kQuants);
-            store(hi, half, out + (2 * c + 1) * unit_bytes + kQuants);
+            store(lo, half, out + (2 * c) * unit_bytes + kQ4_KQuantsOffset);
+            store(hi, half, out + (2 * c + 1) * unit_bytes + kQ4_KQuantsOffset);
         }
     }
 }

@@ -200,7 +200,8 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
 // Every K-quant kernel walks a super-block in 8 chunks of 32 elements. A chunk's quants are
 // made unsigned (offsets are applied through Q8_K's 16-element sums, bsums), dotted with
 // VPMADDUBSW into s16 pairs, and weighted by their sub-block scales with VPMADDWD. Integer
-// sums stay in s32 lanes; the float scales are applied once per super-block, in float lanes.
+// sums stay in s32 lanes, which are added in s32 at the end of a super-block; the float
+// scales are applied once per super-block.
 //
 // Scales live as s16 in a "table" register and word k of each 128-bit lane is broadcast
 // over that lane for chunk k. With 32-element sub-blocks both lanes hold the same 8
@@ -230,19 +231,31 @@ inline __m256i k_quant_isum(const Quants& quants, const int8_t* y, __m256i table
     return isum;
 }
 
-// acc + d * isum - dmin * summs, lane by lane (the types with per-sub-block mins).
-inline __m256 add_with_mins(__m256 acc, __m256i isum, __m256i summs, float d, float dmin) {
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
-    return _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), acc);
+// The sum of the 8 s32 lanes (a super-block's total: below 2^28 in magnitude for every type).
+inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
 }
 
-// acc + d * (isum - 2^shift * sum_i s_i bsum_i): the offset of unsigned quants stored as
-// q + 2^shift (Q3_K: 4, Q6_K: 32), with the 16 int8 scales s in element order.
+// acc + (d * isum - dmin * summs) in lane 0 (the types with per-sub-block mins). The lanes
+// are added in s32 first, so a super-block is rounded once, as in the generic kernel:
+// rounding each lane in float cancelled digits (up to 1000x the generic kernel's error).
+inline __m256 add_with_mins(__m256 acc, __m256i isum, __m256i summs, float d, float dmin) {
+    const float total = d * float(hsum_epi32(isum)) - dmin * float(hsum_epi32(summs));
+    return _mm256_add_ps(acc, _mm256_setr_ps(total, 0, 0, 0, 0, 0, 0, 0));
+}
+
+// acc + d * (isum - 2^shift * sum_i s_i bsum_i) in lane 0: the offset of unsigned quants
+// stored as q + 2^shift (Q3_K: 4, Q6_K: 32), with the 16 int8 scales s in element order;
+// summed in s32 as add_with_mins.
 inline __m256 add_with_offset(__m256 acc, __m256i isum, __m128i s8, const int16_t* bsums, int shift,
                               float d) {
     const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(s8), load256(bsums));
     isum = _mm256_sub_epi32(isum, _mm256_sll_epi32(offset, _mm_cvtsi32_si128(shift)));
-    return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc);
+    const float total = d * float(hsum_epi32(isum));
+    return _mm256_add_ps(acc, _mm256_setr_ps(total, 0, 0, 0, 0, 0, 0, 0));
 }
 
 // Q2_K, Q3_K and Q6_K place element 128h + 32j + l of a half h in byte l of a 32-byte

@@ -251,9 +251,16 @@ inline __m512 with_mins(__m512i isum, __m256i summs) {
     return _mm512_cvtepi32_ps(join(folded, summs));
 }
 
-// sum of lanes 0..7 minus sum of lanes 8..15: the d terms minus the dmin terms.
-inline float hsum_minus_mins(__m512 acc) {
-    return hsum_ps(_mm256_sub_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1)));
+// A super-block's d * sum(isum) - dmin * sum(summs) for the f16 pair (d, dmin) at p, scaled
+// by d_y: the lanes are added in s32 first (the totals stay below 2^28), so the super-block
+// is rounded once, as in the generic kernel; rounding each lane in float cancelled digits.
+inline float exact_with_mins(__m512i isum, __m256i summs, const void* p, float dy) {
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int32_t>(load_u32(static_cast<const uint8_t*>(p)))));
+    const float d = dy * _mm_cvtss_f32(f), dmin = dy * _mm_cvtss_f32(_mm_movehdup_ps(f));
+    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(summs), _mm256_extracti128_si256(summs, 1));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4e));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xb1));
+    return d * float(_mm512_reduce_add_epi32(isum)) - dmin * float(_mm_cvtsi128_si32(m));
 }
 
 // The 2-bit fields of Q2_K/Q3_K: element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l].
@@ -270,7 +277,7 @@ float dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     const __m128i mask4 = _mm_set1_epi8(0x0f);
     const __m512i mask2 = _mm512_set1_epi8(0x03);
-    __m512 acc = _mm512_setzero_ps();  // lanes 0..7 the d terms, 8..15 the dmin terms
+    float sum = 0.0f;   // super-block totals, each rounded once
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         // scales in the low nibbles, mins in the high ones
         const __m128i packed = load128(x[b].scales);
@@ -285,9 +292,9 @@ float dot_q2_k_q8_k(int64_t n, const void* vx, const void* vy) {
             isum = add_scaled(isum, _mm512_and_si512(_mm512_srli_epi16(q, 4), mask2), ys + 64,
                               _mm512_permutexvar_epi32(pick16(2 * h + 1), scales));
         }
-        acc = _mm512_fmadd_ps(with_mins(isum, summs), d_dmin(&x[b].d, y[b].d), acc);
+        sum += exact_with_mins(isum, summs, &x[b].d, y[b].d);
     }
-    return hsum_minus_mins(acc);
+    return sum;
 }
 
 // The 16 6-bit scales of a Q3_K block minus 32, as int8 in element order (layout in
@@ -310,7 +317,7 @@ float dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     const __m512i mask2 = _mm512_set1_epi8(0x03);
     const __m512i four = _mm512_set1_epi8(0x04);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;   // super-block totals, each rounded once
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const __m128i s8 = q3_k_scales(x[b].scales);
         const __m512i scales = signed_scales(s8);
@@ -328,9 +335,9 @@ float dot_q3_k_q8_k(int64_t n, const void* vx, const void* vy) {
             }
         }
         isum = minus_offset(isum, offset, 2);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(y[b].d * half(x[b].d)), _mm512_cvtepi32_ps(isum), acc);
+        sum += (y[b].d * half(x[b].d)) * float(_mm512_reduce_add_epi32(isum));
     }
-    return hsum_ps(fold(acc));
+    return sum;
 }
 
 // The 8 scales (byte i of `scales`) and 8 mins (of `mins`) of a Q4_K/Q5_K block. Per i < 4:
@@ -355,7 +362,7 @@ template <typename Block, typename Quants>
 inline float dot_k4_like(int64_t n, const void* vx, const void* vy, Quants quants) {
     const auto* x = static_cast<const Block*>(vx);
     const auto* y = static_cast<const BlockQ8_K*>(vy);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;   // super-block totals, each rounded once
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const K4ScalesMins sm(x[b].scales);
         const __m512i scales = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(sm.scales)));
@@ -366,9 +373,9 @@ inline float dot_k4_like(int64_t n, const void* vx, const void* vy, Quants quant
         for (int s = 0; s < 4; ++s) {
             isum = add_scaled(isum, quants(x[b], s), y[b].qs + 64 * s, _mm512_permutexvar_epi32(pick32(s), scales));
         }
-        acc = _mm512_fmadd_ps(with_mins(isum, summs), d_dmin(&x[b].d, y[b].d), acc);
+        sum += exact_with_mins(isum, summs, &x[b].d, y[b].d);
     }
-    return hsum_minus_mins(acc);
+    return sum;
 }
 
 // Elements 64s..64s+63 of a Q4_K/Q5_K block: the low nibbles of qs[32s..32s+31], then
@@ -398,7 +405,7 @@ float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     const __m512i nibble = _mm512_set1_epi8(0x0f);
     const __m512i top = _mm512_set1_epi8(0x30);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;   // super-block totals, each rounded once
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const __m128i s8 = load128(x[b].scales);
         const __m512i scales = signed_scales(s8);
@@ -414,9 +421,9 @@ float dot_q6_k_q8_k(int64_t n, const void* vx, const void* vy) {
             isum = add_scaled(isum, q1, ys + 64, _mm512_permutexvar_epi32(pick16(2 * h + 1), scales));
         }
         isum = minus_offset(isum, offset, 5);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(y[b].d * half(x[b].d)), _mm512_cvtepi32_ps(isum), acc);
+        sum += (y[b].d * half(x[b].d)) * float(_mm512_reduce_add_epi32(isum));
     }
-    return hsum_ps(fold(acc));
+    return sum;
 }
 
 // IQ4_XS: the levels are signed, so the table holds level + 128 (1..241, unsigned) and
@@ -431,7 +438,7 @@ float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
     const auto* y = static_cast<const BlockQ8_K*>(vy);
     const __m512i levels = _mm512_broadcast_i32x4(_mm_xor_si128(load128(kIQ4NLValues), _mm_set1_epi8(-128)));
     const __m512i nibble = _mm512_set1_epi8(0x0f);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;   // super-block totals, each rounded once
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const uint64_t ls = _pdep_u64(load_u32(x[b].scales_l), 0x0f0f0f0f0f0f0f0full) |
                             _pdep_u64(x[b].scales_h, 0x3030303030303030ull);
@@ -449,9 +456,9 @@ float dot_iq4_xs_q8_k(int64_t n, const void* vx, const void* vy) {
             isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(dot, _mm512_permutexvar_epi32(pick16(p), scales)));
         }
         isum = minus_offset(isum, ysums, 7);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(half(x[b].d) * y[b].d), _mm512_cvtepi32_ps(isum), acc);
+        sum += (half(x[b].d) * y[b].d) * float(_mm512_reduce_add_epi32(isum));
     }
-    return hsum_ps(fold(acc));
+    return sum;
 }
 
 // ---- float types ----------------------------------------------------------------------
