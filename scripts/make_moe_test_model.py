@@ -16,6 +16,15 @@ are right). Every feature that distinguishes the family is present:
             by the sum of their two best biased scores; experts outside them are not
             chosen), a shared expert added to the routed ones, and one trailing MTP
             (next-token prediction) block that the trunk does not run.
+  gpt-oss   ("gpt-oss" in GGUF, llama.cpp's OPENAI_MOE) attention sinks (one logit per head
+            in the softmax's denominator), sliding-window layers (even blocks, window 8)
+            alternating with full ones, biases on q/k/v/o, NEOX RoPE with YaRN scaling
+            (factor 32 over an original context of 4096), post_attention_norm, a router
+            with a bias whose top-k is taken on the raw scores and weighted by the softmax
+            of the k chosen, expert biases, and the clamped SwiGLU
+            (min(g, 7) * sigmoid(1.702 min(g, 7)) * (clamp(u, -7, 7) + 1)).
+            The quantized variant keeps every matrix F16 but the experts, which are MXFP4
+            (as the released gpt-oss files).
 
 Sizes are small (n_embd 64, 8 experts of 32, the 512-token stories260K vocabulary) so the
 files are a few hundred kB and generated at test time. The same seed always gives the
@@ -35,7 +44,7 @@ import sys
 
 import numpy as np
 from gguf import (MODEL_ARCH_NAMES, ExpertGatingFuncType, MODEL_TENSOR, MODEL_TENSORS, TENSOR_NAMES,
-                  GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter, LlamaFileType,
+                  GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter, LlamaFileType, RopeScalingType,
                   quants)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -46,12 +55,14 @@ TYPES = {
     "F16": (GGMLQuantizationType.F16, LlamaFileType.MOSTLY_F16),
     "Q8_0": (GGMLQuantizationType.Q8_0, LlamaFileType.MOSTLY_Q8_0),
     "Q4_0": (GGMLQuantizationType.Q4_0, LlamaFileType.MOSTLY_Q4_0),
+    "MXFP4": (GGMLQuantizationType.MXFP4, LlamaFileType.MOSTLY_MXFP4_MOE),   # experts only
 }
 
 # The files the tests use: (arch, type) -> name.
 TEST_MODELS = [
     ("qwen3moe", "F16"), ("qwen3moe", "Q4_0"),
     ("glm4moe", "F16"), ("glm4moe", "Q8_0"),
+    ("gpt-oss", "F16"), ("gpt-oss", "MXFP4"),
 ]
 
 N_EMBD = 64
@@ -98,10 +109,13 @@ class Tensors:
         std = 1.0 / math.sqrt(shape[-1]) if std is None else std
         data = self.rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
         name = self.name(kind, bid, "weight")
+        qtype = self.qtype
+        if qtype == GGMLQuantizationType.MXFP4 and len(shape) < 3:
+            qtype = GGMLQuantizationType.F16   # MXFP4 files: only the experts are MXFP4
         if f32:
             self.w.add_tensor(name, data)
         else:
-            self.w.add_tensor(name, quants.quantize(data, self.qtype), raw_dtype=self.qtype)
+            self.w.add_tensor(name, quants.quantize(data, qtype), raw_dtype=qtype)
 
     def vector(self, kind, n, mean=1.0, std=0.2, bid=None, part="weight"):
         """A 1-D F32 tensor from N(mean, std^2): norm weights by default, biases with mean 0."""
@@ -109,16 +123,19 @@ class Tensors:
         self.w.add_tensor(self.name(kind, bid, part), data.astype(np.float32))
 
 
-def attention(t, i, bias_sd=None):
+def attention(t, i, bias_sd=None, qk_norm=True, out_bias=False):
     q_dim, kv_dim = N_HEAD * HEAD_DIM, N_HEAD_KV * HEAD_DIM
     t.vector(T.ATTN_NORM, N_EMBD, bid=i)
     for kind, rows in ((T.ATTN_Q, q_dim), (T.ATTN_K, kv_dim), (T.ATTN_V, kv_dim)):
         t.matrix(kind, (rows, N_EMBD), bid=i)
         if bias_sd is not None:
             t.vector(kind, rows, 0.0, bias_sd, bid=i, part="bias")
-    t.vector(T.ATTN_Q_NORM, HEAD_DIM, bid=i)
-    t.vector(T.ATTN_K_NORM, HEAD_DIM, bid=i)
+    if qk_norm:
+        t.vector(T.ATTN_Q_NORM, HEAD_DIM, bid=i)
+        t.vector(T.ATTN_K_NORM, HEAD_DIM, bid=i)
     t.matrix(T.ATTN_OUT, (N_EMBD, q_dim), bid=i)
+    if out_bias:
+        t.vector(T.ATTN_OUT, N_EMBD, 0.0, bias_sd, bid=i, part="bias")
 
 
 def experts(t, i, router_sd):
@@ -207,7 +224,37 @@ def arch_glm4moe(w, t, n_vocab):
     ends(t, n_vocab)
 
 
-ARCHS = {"qwen3moe": arch_qwen3moe, "glm4moe": arch_glm4moe}
+GPTOSS_LAYERS = 4
+GPTOSS_WINDOW = 8
+GPTOSS_YARN_FACTOR, GPTOSS_ORIG_CTX = 32.0, 4096
+GPTOSS_BIAS_SD = 0.2
+
+
+def arch_gpt_oss(w, t, n_vocab):
+    common_keys(w, GPTOSS_LAYERS, GPTOSS_ORIG_CTX * int(GPTOSS_YARN_FACTOR), N_FF_EXP)
+    w.add_rope_freq_base(150000.0)
+    w.add_rope_scaling_type(RopeScalingType.YARN)
+    w.add_rope_scaling_factor(GPTOSS_YARN_FACTOR)
+    w.add_rope_scaling_orig_ctx_len(GPTOSS_ORIG_CTX)
+    w.add_sliding_window(GPTOSS_WINDOW)
+    t.matrix(T.TOKEN_EMBD, (n_vocab, N_EMBD), std=EMBD_SD)
+    for i in range(GPTOSS_LAYERS):
+        attention(t, i, bias_sd=GPTOSS_BIAS_SD, qk_norm=False, out_bias=True)
+        # Sinks of the size of the scores, so that they take a visible share of the softmax.
+        t.vector(T.ATTN_SINKS, N_HEAD, 0.0, 1.0, bid=i)
+        t.vector(T.ATTN_POST_NORM, N_EMBD, bid=i)
+        experts(t, i, router_sd=2.0 / math.sqrt(N_EMBD))
+        t.vector(T.FFN_GATE_INP, N_EXPERT, 0.0, 0.5, bid=i, part="bias")
+        t.w.add_tensor(t.name(T.FFN_GATE_EXP, i, "bias"),
+                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_FF_EXP), dtype=np.float32)))
+        t.w.add_tensor(t.name(T.FFN_UP_EXP, i, "bias"),
+                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_FF_EXP), dtype=np.float32)))
+        t.w.add_tensor(t.name(T.FFN_DOWN_EXP, i, "bias"),
+                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_EMBD), dtype=np.float32)))
+    ends(t, n_vocab)
+
+
+ARCHS = {"qwen3moe": arch_qwen3moe, "glm4moe": arch_glm4moe, "gpt-oss": arch_gpt_oss}
 
 
 def write_model(arch, type_name, out, seed=1, vocab=VOCAB):

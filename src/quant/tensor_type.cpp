@@ -4,6 +4,7 @@
 #include "quant/tensor_type.h"
 
 #include "quant/kernels.h"
+#include "quant/mxfp4.h"
 
 #include <limits>
 #include <stdexcept>
@@ -105,6 +106,8 @@ TensorTypeTraits g_table[] = {
      vec_dot_iq4_nl_q8_0_generic, vec_dot_iq4_nl_q8_0_generic},
     {TensorType::kIQ4_XS, "iq4_xs", 256, 136, iq4_xs_to_float, nullptr, TensorType::kQ8_K,
      vec_dot_iq4_xs_q8_k_generic, vec_dot_iq4_xs_q8_k_generic},
+    {TensorType::kMXFP4, "mxfp4", 32, 17, mxfp4_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_mxfp4_q8_0_generic, vec_dot_mxfp4_q8_0_generic},
 };
 
 TensorTypeTraits* find_row(TensorType type) {

@@ -31,6 +31,7 @@ enum class TensorType : uint32_t {
     kIQ4_NL = 20,
     kIQ4_XS = 23,
     kBF16 = 30,
+    kMXFP4 = 39,
 };
 
 // x: n elements of the row type; y: n elements of its vec_dot_type. n is a multiple of the
