@@ -43,7 +43,7 @@ constexpr TensorType kDotTypes[] = {
     TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,   TensorType::kQ4_0,
     TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,   TensorType::kQ8_0,
     TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,   TensorType::kQ5_K,
-    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS,
+    TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS, TensorType::kMXFP4,
 };
 
 constexpr CpuLevel kAllLevels[] = {CpuLevel::kGeneric, CpuLevel::kAvx2,  CpuLevel::kAvx512,
@@ -97,6 +97,8 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, 
             const uint16_t h = f32_to_f16(scale(rng));
             std::memcpy(&bytes[base + off], &h, sizeof h);
         }
+        // MXFP4's E8M0 scale (byte 0): 2^-10 .. 2^5, like real weights (255 would be NaN).
+        if (t == TensorType::kMXFP4) bytes[base] = uint8_t(117 + rng() % 16);
     }
     return bytes;
 }

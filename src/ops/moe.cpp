@@ -135,95 +135,93 @@ void moe_feed_forward(ThreadPool& pool, const MoeWeights& w, const MoeConfig& c,
     const int64_t d = w.router.n_cols;
     const int64_t n_ff = w.gate.n_rows / c.n_expert;
     const int64_t k = c.n_expert_used;
+    const int64_t n_pairs = n_rows * k;
 
     // Routing: scores of every row, then the k experts and weights of each row.
     std::vector<float> scores(size_t(n_rows * c.n_expert));
     matmul(pool, w.router, xn, n_rows, scores.data());
-    std::vector<int32_t> chosen(size_t(n_rows * k));
-    std::vector<float> weights(size_t(n_rows * k));
+    std::vector<int32_t> chosen(static_cast<size_t>(n_pairs));
+    std::vector<float> weights(static_cast<size_t>(n_pairs));
     for (int64_t r = 0; r < n_rows; ++r) {
         float* s = scores.data() + r * c.n_expert;
         if (!w.router_bias.empty()) add(s, w.router_bias.data(), s, c.n_expert);
         moe_route(c, w.selection_bias, s, chosen.data() + r * k, weights.data() + r * k);
     }
 
-    // Group the (row, slot) pairs by expert.
-    std::vector<std::vector<int64_t>> assigned(size_t(c.n_expert));   // row * k + slot
-    for (int64_t i = 0; i < n_rows * k; ++i) assigned[size_t(chosen[size_t(i)])].push_back(i);
-    struct ExpertBatch {
-        int64_t e;
-        const std::vector<int64_t>* pairs;
-        std::vector<float> x, gate, up, y;
-        std::unique_ptr<Activations> xa, ha;
-    };
-    std::vector<ExpertBatch> batches;
-    for (int64_t e = 0; e < c.n_expert; ++e) {
-        if (assigned[size_t(e)].empty()) continue;
-        ExpertBatch& b = batches.emplace_back();
-        b.e = e;
-        b.pairs = &assigned[size_t(e)];
-        const int64_t m = int64_t(b.pairs->size());
-        b.x.resize(size_t(m * d));
-        for (int64_t j = 0; j < m; ++j) {
-            const int64_t row = (*b.pairs)[size_t(j)] / k;
-            std::copy(xn + row * d, xn + (row + 1) * d, b.x.begin() + j * d);
-        }
-        b.gate.resize(size_t(m * n_ff));
-        b.up.resize(size_t(m * n_ff));
-        b.y.resize(size_t(m * d));
+    // The (row, slot) pairs sorted by expert: expert e owns pairs [first[e], first[e + 1]).
+    // Every matrix below has one row per pair in this order, so each expert's rows are
+    // contiguous and all rows are converted to the dot type in one go.
+    std::vector<int64_t> first(size_t(c.n_expert) + 1, 0);
+    for (int64_t i = 0; i < n_pairs; ++i) ++first[size_t(chosen[size_t(i)]) + 1];
+    for (size_t e = 0; e < size_t(c.n_expert); ++e) first[e + 1] += first[e];
+    std::vector<int64_t> pair_of(static_cast<size_t>(n_pairs));   // sorted index -> row * k + slot
+    {
+        std::vector<int64_t> next(first.begin(), first.end() - 1);
+        for (int64_t i = 0; i < n_pairs; ++i) pair_of[size_t(next[size_t(chosen[size_t(i)])]++)] = i;
+    }
+    std::vector<float> x(size_t(n_pairs * d));
+    for (int64_t j = 0; j < n_pairs; ++j) {
+        const float* src = xn + (pair_of[size_t(j)] / k) * d;
+        std::copy(src, src + d, x.begin() + j * d);
     }
 
     // Gate and up of every chosen expert in one hand-off.
+    std::vector<float> gate(size_t(n_pairs * n_ff)), up(size_t(n_pairs * n_ff));
+    Activations xa(pool, x.data(), n_pairs, d);
     std::vector<Product> products;
-    for (ExpertBatch& b : batches) {
-        const int64_t m = int64_t(b.pairs->size());
-        b.xa = std::make_unique<Activations>(pool, b.x.data(), m, d);
-        for (auto [stacked, y] : {std::pair{&w.gate, &b.gate}, std::pair{&w.up, &b.up}}) {
-            Product p{expert_slice(*stacked, n_ff, b.e), nullptr, 0, m, y->data()};
-            p.xq = b.xa->rows(tensor_type_traits(p.w.type)->vec_dot_type, p.xq_row_bytes);
+    for (int64_t e = 0; e < c.n_expert; ++e) {
+        const int64_t m = first[size_t(e) + 1] - first[size_t(e)];
+        if (m == 0) continue;
+        for (auto [stacked, y] : {std::pair{&w.gate, &gate}, std::pair{&w.up, &up}}) {
+            Product p{expert_slice(*stacked, n_ff, e), nullptr, 0, m, y->data() + first[size_t(e)] * n_ff};
+            p.xq = xa.rows(tensor_type_traits(p.w.type)->vec_dot_type, p.xq_row_bytes) +
+                   size_t(first[size_t(e)]) * p.xq_row_bytes;
             products.push_back(p);
         }
     }
     run_products(pool, products);
 
-    // Activation, then the down products in a second hand-off.
-    products.clear();
-    for (ExpertBatch& b : batches) {
-        const int64_t m = int64_t(b.pairs->size());
-        for (int64_t j = 0; j < m; ++j) {
-            float* g = b.gate.data() + j * n_ff;
-            float* u = b.up.data() + j * n_ff;
-            if (!w.b_gate.empty()) add(g, w.b_gate.data() + b.e * n_ff, g, n_ff);
-            if (!w.b_up.empty()) add(u, w.b_up.data() + b.e * n_ff, u, n_ff);
+    // Biases and the activation, then the down products in a second hand-off.
+    for (int64_t e = 0; e < c.n_expert; ++e) {
+        for (int64_t j = first[size_t(e)]; j < first[size_t(e) + 1]; ++j) {
+            float* g = gate.data() + j * n_ff;
+            float* u = up.data() + j * n_ff;
+            if (!w.b_gate.empty()) add(g, w.b_gate.data() + e * n_ff, g, n_ff);
+            if (!w.b_up.empty()) add(u, w.b_up.data() + e * n_ff, u, n_ff);
             if (c.activation == MoeActivation::kSwigluOai) {
                 swiglu_oai(g, u, g, n_ff, c.oai_alpha, c.oai_limit);
             } else {
                 swiglu(g, u, g, n_ff);
             }
         }
-        b.ha = std::make_unique<Activations>(pool, b.gate.data(), m, n_ff);
-        Product p{expert_slice(w.down, d, b.e), nullptr, 0, m, b.y.data()};
-        p.xq = b.ha->rows(tensor_type_traits(p.w.type)->vec_dot_type, p.xq_row_bytes);
+    }
+    std::vector<float> y(size_t(n_pairs * d));
+    Activations ha(pool, gate.data(), n_pairs, n_ff);
+    products.clear();
+    for (int64_t e = 0; e < c.n_expert; ++e) {
+        const int64_t m = first[size_t(e) + 1] - first[size_t(e)];
+        if (m == 0) continue;
+        Product p{expert_slice(w.down, d, e), nullptr, 0, m, y.data() + first[size_t(e)] * d};
+        p.xq = ha.rows(tensor_type_traits(p.w.type)->vec_dot_type, p.xq_row_bytes) +
+               size_t(first[size_t(e)]) * p.xq_row_bytes;
         products.push_back(p);
     }
     run_products(pool, products);
 
     // out = sum over slots in order of w_slot * E(x), as llama.cpp adds them.
-    std::vector<float> weighted(size_t(n_rows * k * d));
-    for (ExpertBatch& b : batches) {
-        for (size_t j = 0; j < b.pairs->size(); ++j) {
-            const int64_t pair = (*b.pairs)[j];
-            float* y = b.y.data() + int64_t(j) * d;
-            if (!w.b_down.empty()) add(y, w.b_down.data() + b.e * d, y, d);
-            float* dst = weighted.data() + pair * d;
-            for (int64_t i = 0; i < d; ++i) dst[i] = y[i] * weights[size_t(pair)];
-        }
+    std::vector<float> weighted(size_t(n_pairs * d));
+    for (int64_t j = 0; j < n_pairs; ++j) {
+        const int64_t pair = pair_of[size_t(j)];
+        float* yj = y.data() + j * d;
+        if (!w.b_down.empty()) add(yj, w.b_down.data() + chosen[size_t(pair)] * d, yj, d);
+        float* dst = weighted.data() + pair * d;
+        for (int64_t i = 0; i < d; ++i) dst[i] = yj[i] * weights[size_t(pair)];
     }
     for (int64_t r = 0; r < n_rows; ++r) {
         float* o = out + r * d;
-        const float* first = weighted.data() + r * k * d;
-        std::copy(first, first + d, o);
-        for (int64_t j = 1; j < k; ++j) add(o, first + j * d, o, d);
+        const float* row_first = weighted.data() + r * k * d;
+        std::copy(row_first, row_first + d, o);
+        for (int64_t j = 1; j < k; ++j) add(o, row_first + j * d, o, d);
     }
 }
 

@@ -23,8 +23,8 @@ QEMU = shutil.which("qemu-aarch64-static")
 CROSS = ROOT / "build" / "cross" / "aarch64-linux-musl" / "cmake"
 
 # Activation rows of 1, 3, 9 blocks (floats: 1, 3, 40 elements) x 6 batch sizes x 3 row
-# ranges, for each of the 15 dot types, per level (tools/simd_selfcheck.cpp).
-TILES_PER_LEVEL = 15 * 3 * 6 * 3
+# ranges, for each of the 16 dot types, per level (tools/simd_selfcheck.cpp).
+TILES_PER_LEVEL = 16 * 3 * 6 * 3
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,7 @@ def test_neon_and_neondot_kernels_match_generic(selfcheck):
             "--min-tiles", str(2 * TILES_PER_LEVEL))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot    q4_0    ok" in r.stdout and "neon       q8_0    ok" in r.stdout, r.stdout
+    assert "neondot    mxfp4   ok" in r.stdout and "neon       mxfp4   ok" in r.stdout, r.stdout
     # Both levels run their own GEMM, and it was compared on every type it handles.
     for level in ("neon", "neondot"):
         assert f"tile {level:<10} register-blocked" in r.stdout, r.stdout
