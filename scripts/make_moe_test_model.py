@@ -71,6 +71,16 @@ N_EXPERT, N_EXPERT_USED, N_FF_EXP = 8, 2, 32
 EMBD_SD = 4.0 / math.sqrt(N_EMBD)   # logits with a standard deviation of about 4 (peaked)
 
 
+# Ablations (scripts/record_moe_reference.py runs llama.cpp on each to show that the feature
+# changes the output): the same file with one feature switched off, same random draws.
+ABLATIONS = {
+    "qwen3moe": ["one_expert"],
+    "glm4moe": ["no_selection_bias", "no_groups", "no_weight_scale", "no_shared_expert", "full_rotary"],
+    "gpt-oss": ["no_sinks", "no_window", "no_router_bias", "no_expert_biases", "no_yarn"],
+}
+ABLATE = set()
+
+
 def model_name(arch, type_name):
     return f"moe-{arch}-{type_name.lower()}"
 
@@ -104,10 +114,13 @@ class Tensors:
             raise ValueError(f"{TENSOR_NAMES[kind]} is not a tensor of this architecture")
         return TENSOR_NAMES[kind].format(bid=bid) + "." + part
 
-    def matrix(self, kind, shape, std=None, bid=None, f32=False):
-        """A weight of numpy shape (..., rows, cols) (GGUF ne reversed); default std 1/sqrt(cols)."""
+    def matrix(self, kind, shape, std=None, bid=None, f32=False, zero=False):
+        """A weight of numpy shape (..., rows, cols) (GGUF ne reversed); default std 1/sqrt(cols).
+        zero: write zeros instead (an ablation), after the same random draw."""
         std = 1.0 / math.sqrt(shape[-1]) if std is None else std
         data = self.rng.standard_normal(shape, dtype=np.float32) * np.float32(std)
+        if zero:
+            data = np.zeros(shape, dtype=np.float32)
         name = self.name(kind, bid, "weight")
         qtype = self.qtype
         if qtype == GGMLQuantizationType.MXFP4 and len(shape) < 3:
@@ -117,9 +130,12 @@ class Tensors:
         else:
             self.w.add_tensor(name, quants.quantize(data, qtype), raw_dtype=qtype)
 
-    def vector(self, kind, n, mean=1.0, std=0.2, bid=None, part="weight"):
-        """A 1-D F32 tensor from N(mean, std^2): norm weights by default, biases with mean 0."""
+    def vector(self, kind, n, mean=1.0, std=0.2, bid=None, part="weight", off=None):
+        """A 1-D F32 tensor from N(mean, std^2): norm weights by default, biases with mean 0.
+        off: the value written instead (an ablation), after the same random draw."""
         data = mean + std * self.rng.standard_normal(n, dtype=np.float32)
+        if off is not None:
+            data = np.full(n, off, dtype=np.float32)
         self.w.add_tensor(self.name(kind, bid, part), data.astype(np.float32))
 
 
@@ -158,7 +174,7 @@ def common_keys(w, n_layer, ctx, n_ff):
     w.add_value_length(HEAD_DIM)
     w.add_layer_norm_rms_eps(1e-6)
     w.add_expert_count(N_EXPERT)
-    w.add_expert_used_count(N_EXPERT_USED)
+    w.add_expert_used_count(1 if "one_expert" in ABLATE else N_EXPERT_USED)
     w.add_expert_feed_forward_length(N_FF_EXP)
 
 
@@ -191,15 +207,16 @@ GLM4MOE_BIAS_SD = 0.5
 
 def arch_glm4moe(w, t, n_vocab):
     common_keys(w, GLM4MOE_LAYERS + 1, 131072, GLM4MOE_N_FF)
-    w.add_rope_dimension_count(HEAD_DIM // 2)          # partial rotary: half of each head
+    w.add_rope_dimension_count(HEAD_DIM if "full_rotary" in ABLATE else HEAD_DIM // 2)   # partial rotary
     w.add_rope_freq_base(1e6)
     w.add_leading_dense_block_count(GLM4MOE_DENSE_LEAD)
     w.add_expert_shared_count(1)
-    w.add_expert_weights_scale(GLM4MOE_ROUTED_SCALE)
+    w.add_expert_weights_scale(1.0 if "no_weight_scale" in ABLATE else GLM4MOE_ROUTED_SCALE)
     w.add_expert_weights_norm(True)
     w.add_expert_gating_func(ExpertGatingFuncType.SIGMOID)
-    w.add_expert_group_count(GLM4MOE_GROUPS)
-    w.add_expert_group_used_count(GLM4MOE_GROUPS_USED)
+    if "no_groups" not in ABLATE:
+        w.add_expert_group_count(GLM4MOE_GROUPS)
+        w.add_expert_group_used_count(GLM4MOE_GROUPS_USED)
     w.add_nextn_predict_layers(1)
     t.matrix(T.TOKEN_EMBD, (n_vocab, N_EMBD), std=EMBD_SD)
     for i in range(GLM4MOE_LAYERS + 1):
@@ -212,10 +229,11 @@ def arch_glm4moe(w, t, n_vocab):
             continue
         experts(t, i, router_sd=2.0 / math.sqrt(N_EMBD))
         # Selection bias of the size of the sigmoid scores' spread, so it changes the choice.
-        t.vector(T.FFN_EXP_PROBS_B, N_EXPERT, 0.0, 0.2, bid=i, part="bias")
+        t.vector(T.FFN_EXP_PROBS_B, N_EXPERT, 0.0, 0.2, bid=i, part="bias",
+                 off=0.0 if "no_selection_bias" in ABLATE else None)
         t.matrix(T.FFN_GATE_SHEXP, (N_FF_EXP, N_EMBD), bid=i)
         t.matrix(T.FFN_UP_SHEXP, (N_FF_EXP, N_EMBD), bid=i)
-        t.matrix(T.FFN_DOWN_SHEXP, (N_EMBD, N_FF_EXP), bid=i)
+        t.matrix(T.FFN_DOWN_SHEXP, (N_EMBD, N_FF_EXP), bid=i, zero="no_shared_expert" in ABLATE)
         if i == GLM4MOE_LAYERS:   # the MTP block's own tensors
             t.matrix(T.NEXTN_EH_PROJ, (N_EMBD, 2 * N_EMBD), bid=i)
             t.vector(T.NEXTN_ENORM, N_EMBD, bid=i)
@@ -233,31 +251,34 @@ GPTOSS_BIAS_SD = 0.2
 def arch_gpt_oss(w, t, n_vocab):
     common_keys(w, GPTOSS_LAYERS, GPTOSS_ORIG_CTX * int(GPTOSS_YARN_FACTOR), N_FF_EXP)
     w.add_rope_freq_base(150000.0)
-    w.add_rope_scaling_type(RopeScalingType.YARN)
-    w.add_rope_scaling_factor(GPTOSS_YARN_FACTOR)
-    w.add_rope_scaling_orig_ctx_len(GPTOSS_ORIG_CTX)
-    w.add_sliding_window(GPTOSS_WINDOW)
+    if "no_yarn" not in ABLATE:
+        w.add_rope_scaling_type(RopeScalingType.YARN)
+        w.add_rope_scaling_factor(GPTOSS_YARN_FACTOR)
+        w.add_rope_scaling_orig_ctx_len(GPTOSS_ORIG_CTX)
+    w.add_sliding_window(4096 if "no_window" in ABLATE else GPTOSS_WINDOW)
     t.matrix(T.TOKEN_EMBD, (n_vocab, N_EMBD), std=EMBD_SD)
     for i in range(GPTOSS_LAYERS):
         attention(t, i, bias_sd=GPTOSS_BIAS_SD, qk_norm=False, out_bias=True)
         # Sinks of the size of the scores, so that they take a visible share of the softmax.
-        t.vector(T.ATTN_SINKS, N_HEAD, 0.0, 1.0, bid=i)
+        t.vector(T.ATTN_SINKS, N_HEAD, 0.0, 1.0, bid=i, off=-1e4 if "no_sinks" in ABLATE else None)
         t.vector(T.ATTN_POST_NORM, N_EMBD, bid=i)
         experts(t, i, router_sd=2.0 / math.sqrt(N_EMBD))
-        t.vector(T.FFN_GATE_INP, N_EXPERT, 0.0, 0.5, bid=i, part="bias")
-        t.w.add_tensor(t.name(T.FFN_GATE_EXP, i, "bias"),
-                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_FF_EXP), dtype=np.float32)))
-        t.w.add_tensor(t.name(T.FFN_UP_EXP, i, "bias"),
-                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_FF_EXP), dtype=np.float32)))
-        t.w.add_tensor(t.name(T.FFN_DOWN_EXP, i, "bias"),
-                       (GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, N_EMBD), dtype=np.float32)))
+        t.vector(T.FFN_GATE_INP, N_EXPERT, 0.0, 0.5, bid=i, part="bias",
+                 off=0.0 if "no_router_bias" in ABLATE else None)
+        for kind, rows in ((T.FFN_GATE_EXP, N_FF_EXP), (T.FFN_UP_EXP, N_FF_EXP), (T.FFN_DOWN_EXP, N_EMBD)):
+            bias = GPTOSS_BIAS_SD * t.rng.standard_normal((N_EXPERT, rows), dtype=np.float32)
+            if "no_expert_biases" in ABLATE:
+                bias = np.zeros_like(bias)
+            t.w.add_tensor(t.name(kind, i, "bias"), bias)
     ends(t, n_vocab)
 
 
 ARCHS = {"qwen3moe": arch_qwen3moe, "glm4moe": arch_glm4moe, "gpt-oss": arch_gpt_oss}
 
 
-def write_model(arch, type_name, out, seed=1, vocab=VOCAB):
+def write_model(arch, type_name, out, seed=1, vocab=VOCAB, ablate=()):
+    ABLATE.clear()
+    ABLATE.update(ablate)
     qtype, ftype = TYPES[type_name]
     tok = list(tokenizer_fields(vocab))
     n_vocab = next(len(v) for k, v, _, _ in tok if k == "tokenizer.ggml.tokens")

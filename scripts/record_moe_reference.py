@@ -16,6 +16,11 @@ shared references, with the same procedure:
                       the 10 best [id, logprob] (lower id first on a tie), plus `next`.
 Context: n_ctx 256, n_batch = n_ubatch 256, 1 thread, K/V cache F32, flash attention off.
 "noise" records llama.cpp's own batched-versus-one-token difference on the same tokens.
+
+ablations.json: for every F16 model and every ablation of make_moe_test_model.ABLATIONS
+(the same file with one feature switched off), llama.cpp's teacher-forced pass over the
+same 4 x 48 tokens: the share of positions whose top-1 id changes and the largest change of
+a reference top-10 log-probability. Every feature must move the output.
 """
 import ctypes
 import hashlib
@@ -157,12 +162,32 @@ def record(path, name):
     L.llama_model_free(r.model)
     print(f"{name}: noise max {max_noise:.3g}, min greedy margin "
           f"{min(min(p['margins']) for p in greedy['prompts']):.4f}")
+    return topk
+
+
+def ablation(path, topk):
+    """Top-1 changes and the largest top-10 logprob change of `path` against `topk`."""
+    r = Runner(path)
+    changed, positions, max_diff = 0, 0, 0.0
+    for prompt in topk["prompts"]:
+        r.clear()
+        rows = r.decode(prompt["tokens"], 0, True)
+        for entry, row in zip(prompt["positions"], rows):
+            lp = log_softmax(row)
+            changed += int(np.argmax(lp)) != entry["top"][0][0]
+            positions += 1
+            max_diff = max(max_diff, max(abs(lp[i] - v) for i, v in entry["top"]))
+    L.llama_batch_free(r.batch)
+    L.llama_free(r.ctx)
+    L.llama_model_free(r.model)
+    return {"top1_changed": changed, "positions": positions, "max_abs_logprob_change": round(float(max_diff), 4)}
 
 
 def main():
     L.llama_backend_init()
     os.makedirs(OUT, exist_ok=True)
     only = set(sys.argv[1:])
+    ablations = {}
     with tempfile.TemporaryDirectory() as tmp:
         for arch, type_name in gen.TEST_MODELS:
             name = gen.model_name(arch, type_name)
@@ -170,7 +195,18 @@ def main():
                 continue
             path = os.path.join(tmp, name + ".gguf")
             gen.write_model(arch, type_name, path)
-            record(path, name)
+            topk = record(path, name)
+            if type_name != "F16":
+                continue
+            for feature in gen.ABLATIONS[arch]:
+                ablated = os.path.join(tmp, f"{name}-{feature}.gguf")
+                gen.write_model(arch, type_name, ablated, ablate=[feature])
+                ablations.setdefault(name, {})[feature] = ablation(ablated, topk)
+                print(f"  {feature}: {ablations[name][feature]}")
+    if not only:
+        with open(os.path.join(OUT, "ablations.json"), "w") as f:
+            json.dump(ablations, f, indent=1)
+            f.write("\n")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ protected:
         moe_ = read_moe_hparams(*gguf_, hp, MoeGating::kSoftmaxWeight, false);
         moe_.config.gating = MoeGating::kSoftmaxWeight;   // as llama.cpp's graph, whatever the keys say
         moe_.config.normalize = false;
+        moe_.config.scale = 1.0f;
         moe_.config.activation = MoeActivation::kSwigluOai;
         const std::string window_key = hp.arch + ".attention.sliding_window";
         const uint32_t window = read_uniform_u32(*gguf_, window_key, -1);

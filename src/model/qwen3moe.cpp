@@ -31,9 +31,12 @@ protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;
         read_common_hparams(*gguf_, hp);
-        // llama.cpp's qwen3moe graph always renormalises the chosen weights.
+        // llama.cpp's qwen3moe graph always renormalises the chosen weights with softmax
+        // gating and never reads a weight scale.
         moe_ = read_moe_hparams(*gguf_, hp, MoeGating::kSoftmax, true);
+        moe_.config.gating = MoeGating::kSoftmax;
         moe_.config.normalize = true;
+        moe_.config.scale = 1.0f;
         ends_ = bind_decoder_ends(b, hp);
         for (uint32_t l = 0; l < hp.n_layer; ++l) {
             const std::string p = "blk." + std::to_string(l) + ".";
