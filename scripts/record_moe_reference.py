@@ -15,7 +15,10 @@ shared references, with the same procedure:
                       batch asking for logits at every position; log-softmax in float64 and
                       the 10 best [id, logprob] (lower id first on a tie), plus `next`.
 Context: n_ctx 256, n_batch = n_ubatch 256, 1 thread, K/V cache F32, flash attention off.
-"noise" records llama.cpp's own batched-versus-one-token difference on the same tokens.
+"noise" records llama.cpp's own batched-versus-one-token difference on the same tokens, in
+total and per position (positions[i].noise, the largest difference over its top-10): a
+position where llama.cpp's two paths disagree by more than a tolerance is a near-tie of
+llama.cpp itself (a router whose two best experts nearly tie, say).
 
 ablations.json: for every F16 model and every ablation of make_moe_test_model.ABLATIONS
 (the same file with one feature switched off), llama.cpp's teacher-forced pass over the
@@ -147,9 +150,12 @@ def record(path, name):
         r.clear()
         for i, t in enumerate(seq):
             one = log_softmax(r.decode([t], i, False)[0])
+            here = 0.0
             for tid, v in positions[i]["top"]:
                 d = abs(one[tid] - v)
+                here = max(here, d)
                 max_noise, sum_noise, n_noise = max(max_noise, d), sum_noise + d, n_noise + 1
+            positions[i]["noise"] = round(float(here), 6)   # this position, batched vs one by one
         topk["prompts"].append({"text": text, "n_prompt": len(prompt), "tokens": seq, "positions": positions})
     topk["noise"] = {"batch_vs_sequential_max_abs": round(max_noise, 6),
                      "batch_vs_sequential_mean_abs": round(sum_noise / n_noise, 8)}
