@@ -6,7 +6,7 @@ token, QK-norm, softmax router; the gpt-2 vocabulary (50257 tokens) of ../shared
 for Qwen's 151k one. Seeded random weights from scripts/make_moe_test_model.py's qwen3moe
 writer, every matrix in --type (Q4_0 by default) but the F32 router.
 
-    .venv/bin/python bench/make_moe_bench_model.py build/bench-models/bench-moe-q4_0.gguf
+    .venv/bin/python bench/make_moe_bench_model.py build/bench-models/moe-bench-q4_0.gguf
 """
 import argparse
 import math
