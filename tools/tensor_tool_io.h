@@ -14,7 +14,7 @@
 #include <io.h>
 #endif
 
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo::tool {
 

@@ -1,7 +1,7 @@
 // Entry point: tabs, model information, and the two views.
 import { getJson } from './api.js';
-import { setupCompletion } from './completion.js';
-import { setupChat } from './chat.js';
+import { setupChat } from './chat/chat.js';
+import { setupCompletion } from './editor/completion.js';
 
 const state = { nCtx: 0, onPropsLoaded: [] };
 
@@ -38,14 +38,16 @@ function formatBytes(n) {
   return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
-// The server's quantization label when it gives one; otherwise the average bits per weight
-// (tensor bytes over parameters), which names plain F32/F16 files and sizes mixed ones.
-function quantization(label, meta) {
-  if (label) return label;
-  if (!(meta.size > 0 && meta.n_params > 0)) return undefined;
-  const bits = (meta.size * 8) / meta.n_params;
-  const plain = Math.abs(bits - 32) < 0.05 ? ' (F32)' : Math.abs(bits - 16) < 0.05 ? ' (16-bit)' : '';
-  return `${bits.toFixed(2)} bits per weight${plain}`;
+// The quantization as the file names it (general.file_type, e.g. "Q4_K_M"); a file without
+// that key gets the type holding most of its weight bytes, said to be such. Average bits per
+// weight follow in both cases.
+function quantization(meta, label) {
+  const bits = meta.size > 0 && meta.n_params > 0 ? `${((meta.size * 8) / meta.n_params).toFixed(2)} bits per weight` : '';
+  const fileType = meta['general.file_type'];
+  let name = '';
+  if (label && Number.isInteger(fileType)) name = `${label} (general.file_type ${fileType})`;
+  else if (label) name = `${label} (most weight bytes; the file has no general.file_type)`;
+  return [name, bits].filter(Boolean).join(', ') || undefined;
 }
 
 async function loadModelInfo() {
@@ -59,14 +61,15 @@ async function loadModelInfo() {
     ['File', props.model_path],
     ['Architecture', meta['general.architecture']],
     ['Size label', meta['general.size_label']],
-    ['Parameters', meta.n_params?.toLocaleString()],
+    ['Parameters', meta.n_params?.toLocaleString('en')],
     ['Size', formatBytes(meta.size)],
-    ['Quantization', quantization(models.models?.[0]?.details?.quantization_level, meta)],
+    ['Quantization', quantization(meta, models.models?.[0]?.details?.quantization_level)],
     ['Context (slot)', state.nCtx],
     ['Trained context', meta.n_ctx_train],
     ['Vocabulary', meta.n_vocab],
     ['Embedding width', meta.n_embd],
     ['Slots', props.total_slots],
+    ['Chat template', props.chat_template ? 'from the model file' : undefined],
     ['License', meta['general.license']],
   ];
   const list = document.getElementById('model-info');
@@ -84,7 +87,9 @@ async function loadModelInfo() {
 
 setupTabs();
 setupCompletion(state);
-setupChat();
+setupChat().catch((err) => {
+  document.getElementById('chat-list-status').textContent = `Chat unavailable: ${err.message}`;
+});
 loadModelInfo().catch((err) => {
   document.getElementById('model-name').textContent = `(model info unavailable: ${err.message})`;
 });

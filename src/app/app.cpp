@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "app/cli.h"
 
@@ -12,16 +13,14 @@ namespace mmojo {
 CpuLevel resolve_cpu_level(const std::string& name) {
     const CpuLevel best = detect_cpu_level();
     if (name.empty() || name == "auto") return best;
-    const CpuLevel all[] = {CpuLevel::kGeneric, CpuLevel::kAvx2, CpuLevel::kAvx512, CpuLevel::kAvx512Vnni,
-                            CpuLevel::kAmx, CpuLevel::kNeon, CpuLevel::kNeonDot};
-    for (CpuLevel l : all) {
-        if (name != cpu_level_name(l)) continue;
+    const std::optional<CpuLevel> level = cpu_level_from_name(name);
+    if (level) {
         const std::vector<CpuLevel> supported = supported_cpu_levels();
-        if (std::find(supported.begin(), supported.end(), l) == supported.end()) {
+        if (std::find(supported.begin(), supported.end(), *level) == supported.end()) {
             throw OptionsError("--cpu-features " + name + ": this CPU supports at most " +
                                std::string(cpu_level_name(best)));
         }
-        return l;
+        return *level;
     }
     throw OptionsError("--cpu-features: unknown level '" + name + "'");
 }

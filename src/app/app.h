@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "app/options.h"
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 
 namespace mmojo {
 

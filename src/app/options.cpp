@@ -11,6 +11,8 @@
 #include <limits>
 #include <sstream>
 
+#include "base/cpu_features.h"
+
 namespace mmojo {
 
 namespace {
@@ -188,7 +190,12 @@ OptionSpec float_option(std::vector<std::string> names, OptionGroup group, std::
 constexpr double kInf = std::numeric_limits<double>::max();
 constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
 
-const char* const kCpuLevels[] = {"generic", "avx2", "avx512", "avx512vnni", "amx", "neon", "neondot"};
+// "generic, avx2, ..., neondot": the levels of base/cpu_features.h.
+std::string cpu_level_list() {
+    std::string list;
+    for (const std::string& name : cpu_level_names()) list += (list.empty() ? "" : ", ") + name;
+    return list;
+}
 
 std::vector<OptionSpec> build_table() {
     using G = OptionGroup;
@@ -264,23 +271,19 @@ std::vector<OptionSpec> build_table() {
                          o.cache_type_v = parse_cache_type(f, v);
                      }));
     t.push_back(make({"--cpu-features"}, ValueKind::kEnum, "LEVEL", G::kCommon, "MMOJO_CPU_FEATURES",
-                     "ours: use at most this SIMD level instead of the best the CPU has: generic, avx2, "
-                     "avx512, avx512vnni, amx (x86-64), neon, neondot (ARM64), or auto",
+                     "ours: use at most this SIMD level instead of the best the CPU has: " +
+                         cpu_level_list() + " (the x86-64 ones on x86-64, the neon ones on ARM64), or auto",
                      [] { return std::string("auto"); },
                      [](Options& o, const std::string& f, const std::string& v) {
                          if (v == "auto") {
                              o.cpu_features.clear();
                              return;
                          }
-                         for (const char* level : kCpuLevels) {
-                             if (v == level) {
-                                 o.cpu_features = v;
-                                 return;
-                             }
+                         if (!cpu_level_from_name(v)) {
+                             throw OptionsError("unknown CPU feature level " + in_quotes(v) + " for " + f +
+                                                ": expected auto or one of " + cpu_level_list());
                          }
-                         throw OptionsError("unknown CPU feature level " + in_quotes(v) + " for " + f +
-                                            ": expected auto, generic, avx2, avx512, avx512vnni, amx, "
-                                            "neon or neondot");
+                         o.cpu_features = v;
                      }));
     t.push_back(make({"-ngl", "--gpu-layers", "--n-gpu-layers"}, ValueKind::kString, "N", G::kCommon,
                      "LLAMA_ARG_N_GPU_LAYERS", "accepted for compatibility and ignored (CPU only)", nullptr,

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 #include "sampling/sampler.h"
 
 namespace mmojo {

@@ -16,8 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "quant/tensor_type.h"
-#include "util/mapped_file.h"
+#include "kernels/tensor_type.h"
+#include "base/mapped_file.h"
 
 namespace mmojo {
 

@@ -42,7 +42,7 @@ struct BertBlock {
 
 class BertModel final : public Model {
 public:
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                  OutputKind kind) override;
 
 protected:
@@ -99,9 +99,9 @@ void BertModel::load_weights(TensorBinder& b) {
     attention_.use_rope = false;
 }
 
-void BertModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+void BertModel::forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                         OutputKind /*kind: encoders always give hidden states*/) {
-    ForwardPass pass(batch, cache, pool);
+    ForwardPass pass(batch, state, pool);
     const int64_t d = hparams_.n_embd;
     const int64_t rows = pass.n_tokens();
     std::vector<float> x(size_t(rows * d)), y(x.size()), p(x.size());

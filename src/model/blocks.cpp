@@ -11,17 +11,13 @@
 #include "ops/activation.h"
 #include "ops/embedding.h"
 #include "ops/norm.h"
-#include "ops/vector_kernels.h"
-#include "runtime/context.h"
-#include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "model/batch.h"
+#include "model/sequence_state.h"
+#include "ops/attention.h"
 
 namespace mmojo {
 
 namespace {
-
-// Below this many multiply-adds the attention of a pass runs on the calling thread.
-constexpr int64_t kMinParallelAttention = int64_t(1) << 15;
 
 bool same_rope(const RopeConfig& a, const RopeConfig& b) {
     return a.n_dims == b.n_dims && a.layout == b.layout && a.freq_base == b.freq_base &&
@@ -29,30 +25,16 @@ bool same_rope(const RopeConfig& a, const RopeConfig& b) {
            a.freq_factors == b.freq_factors;
 }
 
-// softmax over the n scores and one extra logit `sink` that has no value: the scores get
-// exp(s - m) / (sum_j exp(s_j - m) + exp(sink - m)), m the largest of all.
-void softmax_with_sink(float* s, int64_t n, float sink) {
-    float m = sink;
-    for (int64_t j = 0; j < n; ++j) m = std::max(m, s[j]);
-    double sum = std::exp(double(sink) - m);
-    for (int64_t j = 0; j < n; ++j) {
-        s[j] = std::exp(s[j] - m);
-        sum += s[j];
-    }
-    const float inv = float(1.0 / sum);
-    for (int64_t j = 0; j < n; ++j) s[j] *= inv;
-}
-
 }  // namespace
 
-ForwardPass::ForwardPass(const Batch& batch, KvCache& cache, ThreadPool& pool)
-    : cache_(cache), pool_(pool) {
+ForwardPass::ForwardPass(const Batch& batch, SequenceState& state, ThreadPool& pool)
+    : state_(state), pool_(pool) {
     const size_t n = batch.entries.size();
     tokens_.reserve(n);
     positions_.reserve(n);
     seqs_.reserve(n);
-    seq_ends_.resize(cache.n_seq());
-    for (uint32_t s = 0; s < cache.n_seq(); ++s) seq_ends_[s] = cache.seq_length(int32_t(s));
+    seq_ends_.resize(state.n_seq());
+    for (uint32_t s = 0; s < state.n_seq(); ++s) seq_ends_[s] = state.seq_length(int32_t(s));
     for (size_t i = 0; i < n; ++i) {
         const BatchEntry& e = batch.entries[i];
         tokens_.push_back(e.token);
@@ -107,104 +89,9 @@ void linear(ThreadPool& pool, const Matrix& w, const std::vector<float>& bias, c
     linear(pool, w, bias, activations, y);
 }
 
-namespace {
-
-// softmax(q.k * scale + mask) . V for every (row, head) of the pass, from layer `layer` of
-// the cache (which already holds this pass's keys and values). q: n_tokens rows of
-// n_head * head_dim_k; out: n_tokens rows of n_head * head_dim_v.
-void attend(ForwardPass& pass, int layer, const AttentionConfig& c, const float* q, float* out) {
-    const KvCache& cache = pass.cache();
-    const TensorTypeTraits* k_traits = tensor_type_traits(cache.type_k());
-    const TensorTypeTraits* v_traits = tensor_type_traits(cache.type_v());
-    const TensorType q_type = k_traits->vec_dot_type;
-    const FromFloatFn q_convert =
-        q_type == TensorType::kF32 ? nullptr : tensor_type_traits(q_type)->from_float;
-    const bool v_is_f32 = cache.type_v() == TensorType::kF32;
-    const VectorKernels& vk = vector_kernels();
-    // One task per (row, KV head): the `group` query heads that share a KV head are done
-    // together, so each cached key and value is read (and widened) once per task.
-    const int64_t group = c.n_head / c.n_head_kv;
-    const int64_t n_tasks = pass.n_tokens() * c.n_head_kv;
-    const size_t n_ctx_seq = cache.n_ctx_seq();
-
-    auto run = [&](int64_t begin, int64_t end, int) {
-        std::vector<float> scores(size_t(group) * n_ctx_seq);   // [group][keys]
-        std::vector<uint8_t> q_converted(
-            q_convert ? size_t(group) * tensor_row_bytes(q_type, c.head_dim_k) : 0);
-        std::vector<float> v_row(size_t(c.head_dim_v));
-        std::vector<const void*> q_dot(static_cast<size_t>(group));
-        for (int64_t task = begin; task < end; ++task) {
-            const int64_t row = task / c.n_head_kv;
-            const int64_t kv_head = task % c.n_head_kv;
-            const int32_t seq = pass.seq(row);
-            const int32_t pos = pass.pos(row);
-            const int32_t last = c.causal ? pos : pass.seq_end(seq) - 1;
-            const int32_t first = c.window > 0 ? std::max(0, pos - c.window + 1) : 0;
-            const int64_t n_keys = int64_t(last) - first + 1;
-            const int64_t cell0 = cache.cell(seq, first);
-
-            // scores[g][j] = softmax_j(q_g . k_j * scale), q_g in the keys' dot type.
-            const float* q_first = q + (row * c.n_head + kv_head * group) * c.head_dim_k;
-            for (int64_t g = 0; g < group; ++g) {
-                q_dot[size_t(g)] = q_first + g * c.head_dim_k;
-                if (q_convert) {
-                    uint8_t* dst = q_converted.data() + size_t(g) * tensor_row_bytes(q_type, c.head_dim_k);
-                    q_convert(q_first + g * c.head_dim_k, dst, c.head_dim_k);
-                    q_dot[size_t(g)] = dst;
-                }
-            }
-            for (int64_t j = 0; j < n_keys; ++j) {
-                const uint8_t* key = cache.k(layer, cell0 + j, kv_head);
-                for (int64_t g = 0; g < group; ++g) {
-                    scores[size_t(g) * n_ctx_seq + size_t(j)] =
-                        k_traits->vec_dot(c.head_dim_k, key, q_dot[size_t(g)]) * c.scale;
-                }
-            }
-            for (int64_t g = 0; g < group; ++g) {
-                float* sg = scores.data() + size_t(g) * n_ctx_seq;
-                if (c.softcap > 0.0f) softcap(sg, n_keys, c.softcap);
-                if (c.sinks) {
-                    softmax_with_sink(sg, n_keys, c.sinks[kv_head * group + g]);
-                } else {
-                    softmax(sg, n_keys);
-                }
-            }
-
-            // out_g = sum_j scores[g][j] * v_j
-            float* o_first = out + (row * c.n_head + kv_head * group) * c.head_dim_v;
-            std::fill(o_first, o_first + group * c.head_dim_v, 0.0f);
-            for (int64_t j = 0; j < n_keys; ++j) {
-                const uint8_t* v_raw = cache.v(layer, cell0 + j, kv_head);
-                const float* v_vec = reinterpret_cast<const float*>(v_raw);
-                if (!v_is_f32) {
-                    v_traits->to_float(v_raw, v_row.data(), c.head_dim_v);
-                    v_vec = v_row.data();
-                }
-                for (int64_t g = 0; g < group; ++g) {
-                    const float p = scores[size_t(g) * n_ctx_seq + size_t(j)];
-                    vk.axpy(p, v_vec, o_first + g * c.head_dim_v, c.head_dim_v);
-                }
-            }
-        }
-    };
-
-    int64_t work = 0;
-    for (int64_t row = 0; row < pass.n_tokens() && work < kMinParallelAttention; ++row) {
-        work += int64_t(pass.pos(row) + 1) * c.n_head * (c.head_dim_k + c.head_dim_v);
-    }
-    if (work < kMinParallelAttention) {
-        run(0, n_tasks, 0);
-    } else {
-        pass.pool().parallel_for(n_tasks, 1, run);
-    }
-}
-
-}  // namespace
-
 void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
                     const AttentionConfig& c, const float* xn, float* out) {
     ThreadPool& pool = pass.pool();
-    KvCache& cache = pass.cache();
     const int64_t n = pass.n_tokens();
     const int64_t q_len = c.n_head * c.head_dim_k;
     const int64_t k_len = c.n_head_kv * c.head_dim_k;
@@ -250,41 +137,44 @@ void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
     }
 
     // This pass's keys and values join the cache before anyone attends.
+    const KvLayerView kv = pass.state().key_values(layer);
     for (int64_t row = 0; row < n; ++row) {
-        const int64_t cell = cache.cell(pass.seq(row), pass.pos(row));
-        cache.store_k(layer, cell, k.data() + row * k_len);
-        cache.store_v(layer, cell, v.data() + row * v_len);
+        kv_store(kv, pass.seq(row), pass.pos(row), k.data() + row * k_len, v.data() + row * v_len);
     }
 
     std::vector<float> heads(size_t(n * c.n_head * c.head_dim_v));
-    attend(pass, layer, c, q.data(), heads.data());
+    attention(pool, kv, pass.attention_rows(), c, q.data(), heads.data());
 
     // Output projection.
     linear(pool, w.wo, w.bo, heads.data(), n, out);
 }
 
-void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
-                         int64_t n_rows, float* out) {
+namespace {
+
+// out = W_down act(W_gate x, W_up x + b_up) + b_down, act one of ops/activation.h's gated
+// activations.
+void feed_forward_gated(ThreadPool& pool, const FeedForwardWeights& w, const float* xn, int64_t n_rows,
+                        float* out, void (*act)(const float* gate, const float* up, float* out, int64_t n)) {
     const int64_t n_ff = w.up.n_rows;
     std::vector<float> gate(size_t(n_rows * n_ff));
     std::vector<float> up(size_t(n_rows * n_ff));
     Activations x(pool, xn, n_rows, w.up.n_cols);
     matmul_group(pool, {{&w.gate, gate.data()}, {&w.up, up.data()}}, x);
     add_bias(up.data(), n_rows, n_ff, w.b_up);
-    swiglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
+    act(gate.data(), up.data(), gate.data(), n_rows * n_ff);
     linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
+}
+
+}  // namespace
+
+void feed_forward_swiglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
+                         int64_t n_rows, float* out) {
+    feed_forward_gated(pool, w, xn, n_rows, out, swiglu);
 }
 
 void feed_forward_geglu(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
                         int64_t n_rows, float* out) {
-    const int64_t n_ff = w.up.n_rows;
-    std::vector<float> gate(size_t(n_rows * n_ff));
-    std::vector<float> up(size_t(n_rows * n_ff));
-    Activations x(pool, xn, n_rows, w.up.n_cols);
-    matmul_group(pool, {{&w.gate, gate.data()}, {&w.up, up.data()}}, x);
-    add_bias(up.data(), n_rows, n_ff, w.b_up);
-    geglu(gate.data(), up.data(), gate.data(), n_rows * n_ff);
-    linear(pool, w.down, w.b_down, gate.data(), n_rows, out);
+    feed_forward_gated(pool, w, xn, n_rows, out, geglu);
 }
 
 void feed_forward_swiglu_fused(ThreadPool& pool, const FeedForwardWeights& w, const float* xn,
@@ -412,6 +302,12 @@ void pre_norm_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const D
         add_in_place(x.data(), y.data(), rows * d);
     }
     decoder_output(pool, x.data(), rows, d, ends.output_norm, eps, ends.output, 0.0f, kind, out);
+}
+
+void PreNormDecoder::forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
+                             OutputKind kind) {
+    ForwardPass pass(batch, state, pool);
+    pre_norm_decoder_forward(pass, hparams_, ends_, blocks_, pass_attention(state), kind, out);
 }
 
 }  // namespace mmojo

@@ -10,25 +10,26 @@
 #include <string>
 #include <vector>
 
+#include "model/model.h"
+#include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/rope.h"
 
 namespace mmojo {
 
 struct Batch;
-class KvCache;
+class SequenceState;
 class ThreadPool;
 class TensorBinder;
 struct ModelHparams;
-enum class OutputKind : int32_t;
 
 // One forward pass over a batch chunk: the tokens, where they go, and which rows are
 // wanted as outputs. Rows of every activation matrix are in batch order.
 class ForwardPass {
 public:
-    ForwardPass(const Batch& batch, KvCache& cache, ThreadPool& pool);
+    ForwardPass(const Batch& batch, SequenceState& state, ThreadPool& pool);
 
-    KvCache& cache() const { return cache_; }
+    SequenceState& state() const { return state_; }
     ThreadPool& pool() const { return pool_; }
     int64_t n_tokens() const { return int64_t(tokens_.size()); }
     const std::vector<int32_t>& tokens() const { return tokens_; }
@@ -38,6 +39,10 @@ public:
     int32_t seq_end(int32_t seq) const { return seq_ends_[size_t(seq)]; }
     // Batch rows whose output was requested, in batch order.
     const std::vector<int64_t>& output_rows() const { return output_rows_; }
+    // The rows as ops/attention.h takes them.
+    AttentionRows attention_rows() const {
+        return {positions_.data(), seqs_.data(), seq_ends_.data(), n_tokens()};
+    }
 
     // cos/sin tables of `config` for every row (n_tokens x n_dims/2 each), computed once
     // per pass for each distinct configuration.
@@ -49,7 +54,7 @@ public:
     const RopeTables& rope_tables(const RopeConfig& config);
 
 private:
-    KvCache& cache_;
+    SequenceState& state_;
     ThreadPool& pool_;
     std::vector<int32_t> tokens_;
     std::vector<int32_t> positions_;
@@ -81,26 +86,17 @@ struct AttentionWeights {
     std::vector<float> q_norm, k_norm;  // optional per-head RMSNorm weights (qwen3, gemma3)
 };
 
-struct AttentionConfig {
-    int64_t n_head = 0;
-    int64_t n_head_kv = 0;
-    int64_t head_dim_k = 0;
-    int64_t head_dim_v = 0;
-    float scale = 1.0f;            // applied to q.k, usually 1/sqrt(head_dim_k)
+// The heads, scale, soft-cap, window and causality of ops/attention.h, plus what happens to
+// q and k before it.
+struct AttentionConfig : AttentionParams {
     bool use_rope = true;
     RopeConfig rope;
     float qk_norm_eps = 1e-6f;     // for q_norm / k_norm
-    float softcap = 0.0f;          // > 0: scores = softcap * tanh(scores / softcap)
-    int32_t window = 0;            // > 0: a key at position j is visible from i if i - j < window
-    bool causal = true;            // false: every position of the sequence is visible
-    // Attention sinks (gpt-oss): one learned logit per query head that joins the softmax's
-    // denominator but has no value, so a head can attend to nothing. n_head floats or null.
-    const float* sinks = nullptr;
 };
 
 // Multi-head self-attention of the normalized input xn (n_tokens rows of w.wq.n_cols)
 // into out (n_tokens rows of w.wo.n_rows): projections, RoPE, storing K and V of every
-// row in layer `layer` of the cache, softmax(q.k * scale + mask) . V per head (query head
+// row in layer `layer` of the state, softmax(q.k * scale + mask) . V per head (query head
 // h reads KV head h / (n_head / n_head_kv)), and the output projection.
 void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
                     const AttentionConfig& config, const float* xn, float* out);
@@ -162,6 +158,22 @@ PreNormBlock bind_pre_norm_block(TensorBinder& b, const std::string& prefix, con
 void pre_norm_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const DecoderEnds& ends,
                               const std::vector<PreNormBlock>& blocks, const AttentionConfig& attention,
                               OutputKind kind, float* out);
+
+// A family that is a pre-norm decoder (llama, qwen2, qwen3, phi3) binds ends_, blocks_ and
+// attention_ in load_weights; the forward pass is pre_norm_decoder_forward.
+class PreNormDecoder : public Model {
+public:
+    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
+                 OutputKind kind) final;
+
+protected:
+    // The attention settings of one pass (phi3's LongRoPE factors follow the context size).
+    virtual AttentionConfig pass_attention(const SequenceState& /*state*/) const { return attention_; }
+
+    DecoderEnds ends_;
+    std::vector<PreNormBlock> blocks_;
+    AttentionConfig attention_;
+};
 
 // The last step of a decoder on n_rows rows of the residual stream x (n_embd floats each):
 // kLogits: out = W_out (RMSNorm(x) * g), then cap * tanh(out / cap) when final_softcap > 0;

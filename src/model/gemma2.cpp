@@ -47,7 +47,7 @@ struct GemmaBlock {
 class GemmaModel final : public Model {
 public:
     explicit GemmaModel(const GemmaVariant& variant) : variant_(variant) {}
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                  OutputKind kind) override;
 
 protected:
@@ -110,9 +110,9 @@ void GemmaModel::load_weights(TensorBinder& b) {
     }
 }
 
-void GemmaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+void GemmaModel::forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                          OutputKind kind) {
-    ForwardPass pass(batch, cache, pool);
+    ForwardPass pass(batch, state, pool);
     const int64_t d = hparams_.n_embd;
     const float eps = hparams_.norm_eps;
     int64_t rows = pass.n_tokens();

@@ -25,9 +25,9 @@ namespace {
 
 class Glm4MoeModel final : public Model {
 public:
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                  OutputKind kind) override {
-        ForwardPass pass(batch, cache, pool);
+        ForwardPass pass(batch, state, pool);
         moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
     }
 

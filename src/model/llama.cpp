@@ -17,25 +17,17 @@
 #include "model/blocks.h"
 #include "model/hparams.h"
 #include "model/tensor_binder.h"
-#include "runtime/context.h"
 
 namespace mmojo {
 
 namespace {
 
-class LlamaModel final : public Model {
-public:
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                 OutputKind kind) override;
-
+class LlamaModel final : public PreNormDecoder {
 protected:
     void load_weights(TensorBinder& binder) override;
 
 private:
-    DecoderEnds ends_;
     std::vector<float> rope_freqs_;  // [n_rot / 2] frequency divisors, or empty
-    std::vector<PreNormBlock> blocks_;
-    AttentionConfig attention_;
 };
 
 void LlamaModel::load_weights(TensorBinder& b) {
@@ -68,12 +60,6 @@ void LlamaModel::load_weights(TensorBinder& b) {
     const float scale = gguf_->get_f32_or(hp.arch + ".attention.scale", 0.0f);
     if (scale != 0.0f) attention_.scale = scale;
     attention_.rope.freq_factors = rope_freqs_.empty() ? nullptr : rope_freqs_.data();
-}
-
-void LlamaModel::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                         OutputKind kind) {
-    ForwardPass pass(batch, cache, pool);
-    pre_norm_decoder_forward(pass, hparams_, ends_, blocks_, attention_, kind, out);
 }
 
 }  // namespace

@@ -107,12 +107,9 @@ std::string Model::type_label() const {
     return label;
 }
 
-std::vector<KvLayerShape> Model::kv_layers() const {
-    KvLayerShape shape;
-    shape.n_head_kv = hparams_.n_head_kv;
-    shape.head_dim_k = hparams_.head_dim_k;
-    shape.head_dim_v = hparams_.head_dim_v;
-    return std::vector<KvLayerShape>(hparams_.n_layer, shape);
+std::vector<LayerStateSpec> Model::state_layers() const {
+    return std::vector<LayerStateSpec>(
+        hparams_.n_layer, LayerStateSpec::key_value(hparams_.n_head_kv, hparams_.head_dim_k, hparams_.head_dim_v));
 }
 
 }  // namespace mmojo

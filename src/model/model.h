@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gguf/gguf.h"
-#include "runtime/kv_cache.h"
+#include "model/sequence_state.h"
 #include "tokenizer/tokenizer.h"
 
 namespace mmojo {
@@ -80,15 +80,16 @@ public:
     uint32_t output_size(OutputKind kind) const {
         return kind == OutputKind::kEmbeddings ? hparams_.n_embd : output_size();
     }
-    // What each layer keeps in the KV cache (one entry per layer).
-    virtual std::vector<KvLayerShape> kv_layers() const;
+    // What each layer keeps per sequence between passes (one entry per layer): by default
+    // keys and values of every position with the heads of hparams().
+    virtual std::vector<LayerStateSpec> state_layers() const;
 
-    // Runs the network on a batch (runtime/context.h), reading and extending `cache`.
+    // Runs the network on a batch (model/batch.h), reading and extending `state`.
     // Writes output_size(kind) floats for every batch entry that asks for output, in batch
     // order: logits, or (kEmbeddings, and always for encoders) the final normalized hidden
     // states. The caller (Context) has checked the batch: tokens in range, each sequence's
-    // positions continuing its cache and fitting it; it updates the sequence lengths after.
-    virtual void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
+    // positions continuing its state and fitting it; it updates the sequence lengths after.
+    virtual void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                          OutputKind kind) = 0;
 
 protected:

@@ -22,25 +22,19 @@
 #include "model/blocks.h"
 #include "model/hparams.h"
 #include "model/tensor_binder.h"
-#include "runtime/kv_cache.h"
+#include "model/sequence_state.h"
 
 namespace mmojo {
 
 namespace {
 
-class Phi3Model final : public Model {
-public:
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                 OutputKind kind) override;
-
+class Phi3Model final : public PreNormDecoder {
 protected:
     void load_weights(TensorBinder& binder) override;
+    AttentionConfig pass_attention(const SequenceState& state) const override;
 
 private:
-    DecoderEnds ends_;
     std::vector<float> factors_short_, factors_long_;   // [n_rot / 2] each, or empty
-    std::vector<PreNormBlock> blocks_;   // attention through wqkv, ffn through the fused up
-    AttentionConfig attention_;
 };
 
 void Phi3Model::load_weights(TensorBinder& b) {
@@ -66,16 +60,13 @@ void Phi3Model::load_weights(TensorBinder& b) {
     attention_.rope.attn_factor = gguf_->get_f32_or(hp.arch + ".rope.scaling.attn_factor", 1.0f);
 }
 
-void Phi3Model::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                        OutputKind kind) {
-    ForwardPass pass(batch, cache, pool);
+AttentionConfig Phi3Model::pass_attention(const SequenceState& state) const {
     // LongRoPE's factor set follows the context size per sequence.
     AttentionConfig attention = attention_;
-    const bool long_context = cache.n_ctx_seq() > hparams_.n_ctx_orig;
+    const bool long_context = state.n_ctx_seq() > hparams_.n_ctx_orig;
     const std::vector<float>& factors = long_context ? factors_long_ : factors_short_;
     attention.rope.freq_factors = factors.empty() ? nullptr : factors.data();
-
-    pre_norm_decoder_forward(pass, hparams_, ends_, blocks_, attention, kind, out);
+    return attention;
 }
 
 }  // namespace

@@ -22,19 +22,14 @@ namespace mmojo {
 
 namespace {
 
-class Qwen2Model final : public Model {
+class Qwen2Model final : public PreNormDecoder {
 public:
     explicit Qwen2Model(bool qk_norm) : qk_norm_(qk_norm) {}
-    void forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                 OutputKind kind) override;
 
 protected:
     void load_weights(TensorBinder& binder) override;
 
 private:
-    DecoderEnds ends_;
-    std::vector<PreNormBlock> blocks_;   // attention with bq, bk, bv
-    AttentionConfig attention_;
     bool qk_norm_;                    // qwen3: attn_q_norm / attn_k_norm are required
 };
 
@@ -51,12 +46,6 @@ void Qwen2Model::load_weights(TensorBinder& b) {
         }
     }
     attention_ = attention_config(hp, RopeLayout::kNeox);
-}
-
-void Qwen2Model::forward(const Batch& batch, KvCache& cache, ThreadPool& pool, float* out,
-                         OutputKind kind) {
-    ForwardPass pass(batch, cache, pool);
-    pre_norm_decoder_forward(pass, hparams_, ends_, blocks_, attention_, kind, out);
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "ops/vector_kernels.h"
-#include "quant/tensor_type.h"
+#include "kernels/vector_kernels.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 

@@ -13,7 +13,7 @@
 
 namespace mmojo {
 
-// In place: x = exp(x - max) / sum(exp(x - max)). Through ops/vector_kernels.h: the generic
+// In place: x = exp(x - max) / sum(exp(x - max)). Through kernels/vector_kernels.h: the generic
 // level sums std::exp in double, SIMD levels use a polynomial exp and float lanes.
 void softmax(float* x, int64_t n);
 

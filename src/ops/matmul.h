@@ -13,40 +13,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "quant/tensor_type.h"
+#include "kernels/matmul_tile.h"
 
 namespace mmojo {
 
 class ThreadPool;
-
-// A read-only matrix of n_rows rows of n_cols elements of `type`, rows `row_bytes` apart.
-// For a GGUF 2-D tensor, n_cols = dims[0] and n_rows = dims[1].
-struct Matrix {
-    TensorType type = TensorType::kF32;
-    int64_t n_cols = 0;
-    int64_t n_rows = 0;
-    size_t row_bytes = 0;
-    const uint8_t* data = nullptr;
-
-    const uint8_t* row(int64_t r) const { return data + size_t(r) * row_bytes; }
-    bool empty() const { return data == nullptr; }
-};
-
-// Builds a Matrix view and checks that this build can compute with the type: the table
-// has a vec_dot and a vec_dot_type with a from_float, and n_cols is a multiple of both
-// block sizes. Throws std::runtime_error mentioning `name` otherwise.
-Matrix make_matrix(const char* name, TensorType type, int64_t n_cols, int64_t n_rows,
-                   const uint8_t* data);
-
-// Rows [r0, r1) of w against n_batch activation rows already converted to
-// w's vec_dot_type (xq, `xq_row_bytes` apart). Writes y[b * y_stride + r].
-using MatmulTileFn = void (*)(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
-                              size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride);
-
-// The readable tile: one vec_dot per (row, activation) pair, rows taken in small blocks
-// so that a block of W stays in cache while every activation row passes over it.
-void matmul_tile_generic(const Matrix& w, int64_t r0, int64_t r1, const uint8_t* xq,
-                         size_t xq_row_bytes, int64_t n_batch, float* y, int64_t y_stride);
 
 // A batch of float activation rows together with its conversions to the dot types of the
 // weights it meets. Products with several weights of the same vec_dot_type (Q, K and V;
@@ -73,11 +44,6 @@ private:
     int64_t n_cols_;
     std::vector<Converted> converted_;
 };
-
-// The tile kernel every product uses: the register-blocked kernel of the CPU level chosen
-// by quant/dispatch.h's select_kernels when that level has one (ops/gemm_kernels.h), else
-// matmul_tile_generic.
-MatmulTileFn matmul_tile();
 
 // Y = X * W^T. x: n_batch rows of w.n_cols floats (contiguous); y: n_batch rows of
 // w.n_rows floats (contiguous). Uses every thread of the pool when the product is large

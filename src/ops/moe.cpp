@@ -10,7 +10,7 @@
 #include <string>
 
 #include "ops/activation.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace mmojo {
 

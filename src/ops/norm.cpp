@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "ops/vector_kernels.h"
+#include "kernels/vector_kernels.h"
 
 namespace mmojo {
 

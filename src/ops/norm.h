@@ -2,7 +2,7 @@
 //
 // RMSNorm (Zhang & Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * w.
 // LayerNorm (Ba et al. 2016):      y = (x - mean(x)) / sqrt(var(x) + eps) * w + b.
-// Sums are taken in double (RMSNorm through ops/vector_kernels.h); the scale is applied in float and the weight multiplied
+// Sums are taken in double (RMSNorm through kernels/vector_kernels.h); the scale is applied in float and the weight multiplied
 // after it, in that order, as llama.cpp's CPU backend does (its norm and mul are two ops).
 #pragma once
 

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
+#include "runtime/sequence_store.h"
 
 namespace mmojo {
 
@@ -35,8 +35,8 @@ Context::Context(Model& model, const ContextParams& params) : model_(model), par
                                  std::to_string(params_.n_seq) + " sequences");
     }
     pool_ = std::make_unique<ThreadPool>(params_.n_threads);
-    cache_ = std::make_unique<KvCache>(model.kv_layers(), n_ctx_, params_.n_seq, params_.type_k,
-                                       params_.type_v);
+    state_ = std::make_unique<SequenceStore>(model.state_layers(), n_ctx_, params_.n_seq, params_.n_batch,
+                                             params_.type_k, params_.type_v);
 }
 
 Context::~Context() = default;
@@ -65,7 +65,7 @@ void Context::decode(const Batch& batch) {
         if (e.output) ++n_outputs;
     }
     for (uint32_t s = 0; s < n_seq; ++s) {
-        const int64_t cached = cache_->seq_length(int32_t(s));
+        const int64_t cached = state_->seq_length(int32_t(s));
         if (cached + added[s] > int64_t(n_ctx_seq)) {
             const std::string where = n_seq > 1 ? "sequence " + std::to_string(s) + ": " : "";
             if (cached == 0) {
@@ -78,7 +78,7 @@ void Context::decode(const Batch& batch) {
         }
     }
     std::vector<int32_t> next(n_seq);
-    for (uint32_t s = 0; s < n_seq; ++s) next[s] = cache_->seq_length(int32_t(s));
+    for (uint32_t s = 0; s < n_seq; ++s) next[s] = state_->seq_length(int32_t(s));
     for (size_t i = 0; i < batch.entries.size(); ++i) {
         const BatchEntry& e = batch.entries[i];
         if (e.pos != next[size_t(e.seq)]) {
@@ -103,10 +103,10 @@ void Context::decode(const Batch& batch) {
         const size_t end = std::min(batch.entries.size(), start + params_.n_batch);
         chunk.entries.assign(batch.entries.begin() + std::ptrdiff_t(start),
                              batch.entries.begin() + std::ptrdiff_t(end));
-        model_.forward(chunk, *cache_, *pool_, outputs_.data() + size_t(outputs_done) * row,
+        model_.forward(chunk, *state_, *pool_, outputs_.data() + size_t(outputs_done) * row,
                        output_kind());
         for (const BatchEntry& e : chunk.entries) {
-            if (e.pos + 1 > cache_->seq_length(e.seq)) cache_->set_seq_length(e.seq, e.pos + 1);
+            if (e.pos + 1 > state_->seq_length(e.seq)) state_->set_seq_length(e.seq, e.pos + 1);
             if (e.output) ++outputs_done;
         }
         n_outputs_ = outputs_done;
@@ -122,11 +122,11 @@ const float* Context::output(int i) const {
     return outputs_.data() + size_t(i) * output_size();
 }
 
-void Context::seq_clear(int32_t seq) { cache_->seq_clear(seq); }
+void Context::seq_clear(int32_t seq) { state_->seq_clear(seq); }
 
-void Context::seq_truncate(int32_t seq, int32_t n_keep) {
-    cache_->set_seq_length(seq, std::min(cache_->seq_length(seq), std::max(n_keep, 0)));
-}
+int32_t Context::seq_truncate(int32_t seq, int32_t n_keep) { return state_->seq_truncate(seq, n_keep); }
+
+void Context::seq_checkpoint(int32_t seq) { state_->seq_checkpoint(seq); }
 
 int32_t Context::seq_length(int32_t seq) const {
     if (seq < 0 || uint32_t(seq) >= params_.n_seq) {
@@ -134,7 +134,7 @@ int32_t Context::seq_length(int32_t seq) const {
                                  " does not exist (the context has " +
                                  std::to_string(params_.n_seq) + ")");
     }
-    return cache_->seq_length(seq);
+    return state_->seq_length(seq);
 }
 
 }  // namespace mmojo

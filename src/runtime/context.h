@@ -1,6 +1,6 @@
-// An inference context: a model plus KV cache, thread pool and output buffers. Several
+// An inference context: a model plus its per-sequence state, thread pool and output buffers. Several
 // sequences (server slots) share one context and are decoded together in one batch
-// (continuous batching); each sequence owns its own region of the KV cache.
+// (continuous batching); each sequence owns its own region of the state (KV cache, ...).
 #pragma once
 
 #include <cstdint>
@@ -8,8 +8,9 @@
 #include <span>
 #include <vector>
 
+#include "model/batch.h"
 #include "model/model.h"
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 
@@ -26,23 +27,8 @@ struct ContextParams {
     bool embeddings = false;
 };
 
-struct BatchEntry {
-    int32_t token;
-    int32_t pos;      // position within its sequence
-    int32_t seq;      // sequence id, 0 .. n_seq-1
-    bool output;      // compute logits (or embedding) for this entry
-};
-
-struct Batch {
-    std::vector<BatchEntry> entries;
-    void clear() { entries.clear(); }
-    void add(int32_t token, int32_t pos, int32_t seq, bool output) {
-        entries.push_back({token, pos, seq, output});
-    }
-};
-
 class ThreadPool;
-class KvCache;
+class SequenceStore;
 
 class Context {
 public:
@@ -62,9 +48,14 @@ public:
         return params_.embeddings ? OutputKind::kEmbeddings : OutputKind::kLogits;
     }
 
-    // Sequence bookkeeping for slots: forget everything, or keep only positions < n_keep.
+    // Sequence bookkeeping for slots: forget everything, or keep at most the positions
+    // < n_keep. seq_truncate returns how many it kept, which can be fewer than n_keep when
+    // a layer cannot return there (a recurrent state goes back only to its checkpoint, see
+    // runtime/sequence_store.h); the caller evaluates the rest again. seq_checkpoint marks
+    // the present state as a point to return to.
     void seq_clear(int32_t seq);
-    void seq_truncate(int32_t seq, int32_t n_keep);
+    int32_t seq_truncate(int32_t seq, int32_t n_keep);
+    void seq_checkpoint(int32_t seq);
     int32_t seq_length(int32_t seq) const;   // next free position
 
     Model& model() const { return model_; }
@@ -78,7 +69,7 @@ private:
     ContextParams params_;
     uint32_t n_ctx_ = 0;
     std::unique_ptr<ThreadPool> pool_;
-    std::unique_ptr<KvCache> cache_;
+    std::unique_ptr<SequenceStore> state_;
     std::vector<float> outputs_;
     int n_outputs_ = 0;
 };

@@ -211,6 +211,23 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
     return p;
 }
 
+void to_json(nlohmann::json& out, const SlotResponse& s) {
+    out = {
+        {"id", s.id},
+        {"id_task", s.id_task},
+        {"n_ctx", s.n_ctx},
+        {"speculative", false},
+        {"is_processing", s.is_processing},
+        {"params", generation_settings_json(s.params)},
+        {"next_token",
+         {{"has_next_token", s.is_processing},
+          {"has_new_line", false},
+          {"n_remain", s.n_remain},
+          {"n_decoded", s.n_decoded},
+          {"stopping_word", ""}}},
+    };
+}
+
 nlohmann::json generation_settings_json(const GenerationParams& p) {
     const SamplingParams& s = p.sampling;
     return {

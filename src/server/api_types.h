@@ -52,4 +52,16 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
 // llama-server's "generation_settings" / slot "params" object.
 nlohmann::json generation_settings_json(const GenerationParams& params);
 
+// One slot as GET /slots shows it (llama-server's fields).
+struct SlotResponse {
+    int32_t id = 0;
+    int32_t id_task = -1;
+    int32_t n_ctx = 0;
+    bool is_processing = false;
+    GenerationParams params;
+    int32_t n_remain = -1;
+    int32_t n_decoded = 0;
+};
+void to_json(nlohmann::json& out, const SlotResponse& slot);
+
 }  // namespace mmojo

@@ -211,4 +211,13 @@ int64_t unix_time() { return int64_t(std::time(nullptr)); }
 
 std::string build_info() { return std::string("mmojo-server ") + MMOJO_VERSION; }
 
+nlohmann::json openai_object(const OpenAiHeader& h, nlohmann::json fields) {
+    fields["id"] = h.id;
+    fields["object"] = h.object;
+    fields["created"] = h.created;
+    fields["model"] = h.model;
+    fields["system_fingerprint"] = build_info();
+    return fields;
+}
+
 }  // namespace mmojo

@@ -118,10 +118,10 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
             {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, results[0].probs)}}
                                   : nlohmann::json(nullptr)},
         };
-        res.set_json({{"id", id}, {"object", "chat.completion"}, {"created", created}, {"model", model},
-                      {"system_fingerprint", build_info()}, {"choices", nlohmann::json::array({choice})},
-                      {"usage", usage_json(f.n_prompt, f.timings.predicted_n)},
-                      {"timings", timings_json(f.timings, f.n_cached)}});
+        res.set_json(openai_object({id, "chat.completion", created, model},
+                                   {{"choices", nlohmann::json::array({choice})},
+                                    {"usage", usage_json(f.n_prompt, f.timings.predicted_n)},
+                                    {"timings", timings_json(f.timings, f.n_cached)}}));
         return;
     }
     res.content_type = "text/event-stream";
@@ -130,8 +130,7 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     const bool include_usage = params.include_usage;
     res.stream = [s, channel, id, created, model, logprobs, include_usage](StreamSink& sink) {
         auto chunk = [&](const nlohmann::json& choices) {
-            return nlohmann::json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                                  {"model", model}, {"system_fingerprint", build_info()}, {"choices", choices}};
+            return openai_object({id, "chat.completion.chunk", created, model}, {{"choices", choices}});
         };
         // The first chunk announces the assistant role, as OpenAI does.
         nlohmann::json first = chunk(nlohmann::json::array(

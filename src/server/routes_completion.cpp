@@ -167,9 +167,8 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
             n_gen += x.final.timings.predicted_n;
             timings = timings_json(x.final.timings, x.final.n_cached);
         }
-        res.set_json({{"id", id}, {"object", "text_completion"}, {"created", created}, {"model", model},
-                      {"system_fingerprint", build_info()}, {"choices", choices},
-                      {"usage", usage_json(n_prompt, n_gen)}, {"timings", timings}});
+        res.set_json(openai_object({id, "text_completion", created, model},
+                                   {{"choices", choices}, {"usage", usage_json(n_prompt, n_gen)}, {"timings", timings}}));
         return;
     }
     res.content_type = "text/event-stream";
@@ -191,15 +190,13 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
                 n_gen += e.timings.predicted_n;
                 ++n_final;
             }
-            nlohmann::json chunk = {{"id", id}, {"object", "text_completion"}, {"created", created},
-                                    {"model", model}, {"system_fingerprint", build_info()},
-                                    {"choices", nlohmann::json::array({choice})}};
+            const OpenAiHeader header{id, "text_completion", created, model};
+            const nlohmann::json chunk = openai_object(header, {{"choices", nlohmann::json::array({choice})}});
             std::string out = sse_data(chunk);
             if (n_final == r->prompts.size() && e.kind == TaskEvent::Kind::kFinal) {
                 if (r->params.include_usage) {
-                    out += sse_data({{"id", id}, {"object", "text_completion"}, {"created", created},
-                                     {"model", model}, {"system_fingerprint", build_info()},
-                                     {"choices", nlohmann::json::array()}, {"usage", usage_json(n_prompt, n_gen)}});
+                    out += sse_data(openai_object(header, {{"choices", nlohmann::json::array()},
+                                                           {"usage", usage_json(n_prompt, n_gen)}}));
                 }
                 out += sse_done();
             }

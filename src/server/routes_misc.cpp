@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <sstream>
 
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "server/errors.h"
 #include "server/server_context.h"
+#include "base/utf8.h"
 #include "server/sse.h"
 
 namespace mmojo {
@@ -75,6 +76,11 @@ nlohmann::json model_meta(const ServerContext& server) {
         meta[full] = v && v->type == GgufValueType::kString ? nlohmann::json(v->as_string())
                                                             : nlohmann::json(nullptr);
     }
+    // The quantization as the file records it (llama_ftype number), null when absent; the
+    // model panel names it with details.quantization_level below.
+    const GgufValue* file_type = m.gguf().find("general.file_type");
+    meta["general.file_type"] = file_type && file_type->is_integer() ? nlohmann::json(file_type->as_u64())
+                                                                     : nlohmann::json(nullptr);
     return meta;
 }
 
@@ -92,7 +98,8 @@ void handle_models(ServerContext& server, const HttpRequest&, HttpResponse& res)
                                            {"parameters", ""},
                                            {"details", {{"parent_model", ""}, {"format", "gguf"}, {"family", ""},
                                                         {"families", nlohmann::json::array({""})},
-                                                        {"parameter_size", ""}, {"quantization_level", ""}}}}})},
+                                                        {"parameter_size", ""},
+                                                        {"quantization_level", server.model->type_label()}}}}})},
     });
 }
 
@@ -101,7 +108,7 @@ void handle_slots(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         throw ApiError(ErrorType::kNotSupported, "This server does not support slots endpoint. Start it with `--slots`");
     }
     server.require_ready();
-    res.set_json(server.scheduler->slots_json());
+    res.set_json(nlohmann::json(server.scheduler->slots()));
 }
 
 void metric(std::ostringstream& out, const char* name, const char* type, const char* help, double value) {

@@ -11,14 +11,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "model/model.h"
 #include "server/api_types.h"
@@ -27,6 +26,7 @@
 namespace mmojo {
 
 class Context;
+struct Batch;
 
 // One generated token with its probabilities, for completion_probabilities / logprobs.
 struct TokenProbs {
@@ -100,6 +100,10 @@ struct SchedulerOptions {
     int32_t batch_sleep_ms = 0;
     int32_t n_batch = 512;           // tokens per decode
     int32_t n_predict_max = -1;      // server-wide cap (-n), -1: none
+    // false (--no-cont-batching): a new prompt is evaluated only in a step where no slot
+    // generates, instead of joining the running batch.
+    bool cont_batching = true;
+    bool verbose = false;            // -v: one line per task start and end on stderr
 };
 
 // Counters for /metrics.
@@ -131,8 +135,8 @@ public:
     int32_t n_slots() const { return options_.n_slots; }
     int32_t n_ctx_slot() const;
     SchedulerMetrics metrics() const;
-    // llama-server's GET /slots array.
-    nlohmann::json slots_json() const;
+    // A snapshot of every slot, for GET /slots.
+    std::vector<SlotResponse> slots() const;
 
 private:
     struct Slot;
@@ -141,10 +145,16 @@ private:
     bool step();                        // one decode; false when idle
     void start_task(Slot& slot, std::shared_ptr<Task> task);
     void emit(Slot& slot, TaskEvent event);
+    // The one way a task leaves its slot: counts it in the metrics (`count` adds figures
+    // under the same lock), sends `event` when there is one, and frees the slot, forgetting
+    // its sequence when `clear_sequence`.
+    void release(Slot& slot, std::optional<TaskEvent> event, bool clear_sequence,
+                 const std::function<void(SchedulerMetrics&)>& count = nullptr);
     void finish(Slot& slot, TaskEvent final_event);
     void fail(Slot& slot, ErrorType type, const std::string& message);
     void handle_token(Slot& slot, const float* logits);
-    void handle_embedding_rows(Slot& slot, int first_output, int n_rows);
+    void handle_prompt_done(Slot& slot);
+    void add_prompt_chunks(Batch& batch, int& n_outputs, std::vector<Slot*>& in_batch);
 
     Context& ctx_;
     SchedulerOptions options_;
@@ -156,6 +166,7 @@ private:
     SchedulerMetrics metrics_;
     bool stop_ = false;
     int32_t next_task_id_ = 0;
+    uint64_t use_counter_ = 0;          // orders slots by last use
     std::thread thread_;
 };
 

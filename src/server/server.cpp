@@ -82,6 +82,10 @@ void load(ServerContext& server) {
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;
     so.n_batch = int32_t(cp.n_batch);
+    // llama-server caps each request's n_predict at -n when -n is positive.
+    so.n_predict_max = o.n_predict > 0 ? o.n_predict : -1;
+    so.cont_batching = o.cont_batching;
+    so.verbose = o.verbosity > 0;
     server.scheduler = std::make_unique<Scheduler>(*server.context, so);
     server.model_alias = model_alias(o, server.model_path);
     server.created = unix_time();

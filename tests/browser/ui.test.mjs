@@ -47,7 +47,8 @@ test('the Model tab shows architecture and context', async () => {
     assert.equal(rows.Vocabulary, '512');
     assert.equal(rows['Embedding width'], '64');
     assert.match(rows.Parameters.replace(/\D/g, ''), /^29\d{4}$/);
-    assert.match(rows.Quantization, /F32/);
+    // MODELS.md: stories260K has only F32 tensors and no general.file_type.
+    assert.equal(rows.Quantization, 'F32 (most weight bytes; the file has no general.file_type), 32.00 bits per weight');
     assert.match(rows.File, /stories260K\.gguf$/);
     assert.equal(await page.locator('#model-name').textContent(), 'stories260K.gguf');
     await screenshot(page, 'model-tab');
@@ -112,6 +113,13 @@ test('phone-sized viewport: no horizontal scrolling, controls visible', async ()
       const box = await page.locator(`#${id}`).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `#${id} fits the width`);
     }
+    // Touch targets of at least 44 by 44 px (the check box counts with its label).
+    const small = await page.evaluate(() => [...document.querySelectorAll('button, select, input:not([type=checkbox]), label.check')]
+      .filter((e) => e.offsetParent !== null)
+      .map((e) => ({ e: e.id || e.textContent.trim(), r: e.getBoundingClientRect() }))
+      .filter(({ r }) => r.width < 43.5 || r.height < 43.5)
+      .map(({ e, r }) => `${e} ${r.width.toFixed(0)}x${r.height.toFixed(0)}`));
+    assert.deepEqual(small, [], 'targets smaller than 44 px');
     await screenshot(page, 'phone', { fullPage: true });
   });
 });

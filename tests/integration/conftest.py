@@ -87,7 +87,7 @@ def build_dir() -> Path:
     return BUILD
 
 
-# The x86 extensions mmojo-server reports (quant/dispatch.h cpu_features), spelled as Linux
+# The x86 extensions mmojo-server reports (kernels/dispatch.h cpu_features), spelled as Linux
 # spells them in /proc/cpuinfo.
 X86_FEATURE_NAMES = {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512dq", "avx512bw", "avx512vl",
                      "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16"}

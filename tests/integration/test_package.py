@@ -37,8 +37,9 @@ def binary() -> Path:
 
 @pytest.fixture()
 def ui_dir(tmp_path: Path) -> Path:
-    if (ROOT / "ui" / "index.html").exists():
-        return ROOT / "ui"
+    # The bundled UI the host build made (scripts/bundle-ui.mjs), as the executable embeds it.
+    if (BUILD / "ui" / "index.html").exists():
+        return BUILD / "ui"
     d = tmp_path / "ui"
     (d / "js").mkdir(parents=True)
     (d / "index.html").write_text("<!doctype html><title>t</title>" + "<p>x</p>" * 500)

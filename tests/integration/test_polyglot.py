@@ -176,8 +176,8 @@ def polyglot(host_binary, cross_builds, poly_dir) -> Path:
     args.write_text("# defaults packed into the test file\n--alias stories\n-c 256\n")
     out = poly_dir / "mmojo-server"
     cmd = [host_binary, "pack", *native_args(cross_builds), "--model", MODEL, "--args", args, "-o", out]
-    if (ROOT / "ui" / "index.html").exists():
-        cmd += ["--ui", ROOT / "ui"]
+    if (BUILD / "ui" / "index.html").exists():  # the bundled UI the host build made
+        cmd += ["--ui", BUILD / "ui"]
     r = run(cmd)
     assert r.returncode == 0, r.stderr
     record("file_size_bytes", out.stat().st_size)

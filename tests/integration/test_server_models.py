@@ -63,3 +63,26 @@ def test_q4_0_logprobs_within_quantized_tolerance():
     diffs = [abs(got[tid] - lp) for tid, lp in pos["top"] if tid in got]
     assert len(diffs) >= 8
     assert max(diffs) < 1.0 and sum(diffs) / len(diffs) < 0.15
+
+
+@pytest.mark.parametrize("name", ["gen/test-q4_0.gguf", "gen/test-q2_k.gguf", "gen/test-bf16.gguf", "stories260K.gguf"])
+def test_models_endpoint_names_the_file_type(name):
+    """/v1/models gives general.file_type as the file records it and names it in
+    quantization_level, checked against the gguf package's reader and its LlamaFileType enum."""
+    import gguf
+
+    path = MODELS / name
+    reader = gguf.GGUFReader(str(path))
+    field = reader.get_field("general.file_type")
+    with start(path) as s:
+        body = requests.get(s.base + "/v1/models", timeout=10).json()
+    meta = body["data"][0]["meta"]
+    level = body["models"][0]["details"]["quantization_level"]
+    if field is None:
+        # stories260K has no general.file_type: null, and the label is the dominant tensor type.
+        assert meta["general.file_type"] is None
+        assert level == "F32"
+        return
+    number = int(field.parts[field.data[0]][0])
+    assert meta["general.file_type"] == number
+    assert level == gguf.LlamaFileType(number).name.removeprefix("MOSTLY_").removeprefix("ALL_")

@@ -1,5 +1,5 @@
-// Row conversions of every CPU level (quant/convert_<isa>.cpp) against the generic ones of
-// quant/kernels.h: F16/BF16 <-> F32 and the Q8_0, Q8_1, Q8_K activation quantizers must give
+// Row conversions of every CPU level (kernels/convert_<isa>.cpp) against the generic ones of
+// kernels/kernels.h: F16/BF16 <-> F32 and the Q8_0, Q8_1, Q8_K activation quantizers must give
 // the same bytes, on random rows of odd lengths and on special values (zeros, ties of the
 // rounding, subnormals, infinities, NaNs with payloads).
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "quant/dispatch.h"
-#include "quant/kernels.h"
-#include "quant/tensor_type.h"
+#include "kernels/dispatch.h"
+#include "kernels/kernels.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 namespace {

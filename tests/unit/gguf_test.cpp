@@ -20,7 +20,7 @@
 
 #include "gguf/gguf.h"
 #include "gguf/gguf_writer.h"
-#include "util/mapped_file.h"
+#include "base/mapped_file.h"
 
 namespace mmojo {
 namespace {

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "runtime/context.h"
 
 namespace mmojo {

@@ -42,7 +42,7 @@ TEST(ModelLoad, Stories260KHyperparameters) {
     EXPECT_EQ(model->type_label(), "F32");   // no general.file_type: all tensors are F32
     EXPECT_EQ(model->chat_template(), "");
     EXPECT_EQ(model->tokenizer().n_vocab(), 512);
-    EXPECT_EQ(model->kv_layers().size(), 5u);
+    EXPECT_EQ(model->state_layers().size(), 5u);
 }
 
 TEST(ModelLoad, GeneratedModelFigures) {

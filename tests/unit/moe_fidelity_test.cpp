@@ -33,7 +33,7 @@
 #include "model/model.h"
 #include "ops/moe.h"
 #include "package/sha256.h"
-#include "quant/dispatch.h"
+#include "kernels/dispatch.h"
 #include "runtime/context.h"
 
 namespace mmojo {

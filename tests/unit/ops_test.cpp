@@ -18,9 +18,10 @@
 #include "ops/matmul.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
-#include "quant/tensor_type.h"
+#include "kernels/tensor_type.h"
 #include "runtime/kv_cache.h"
-#include "runtime/thread_pool.h"
+#include "runtime/sequence_store.h"
+#include "base/thread_pool.h"
 
 namespace mmojo {
 namespace {
@@ -465,32 +466,34 @@ TEST(KvCache, StoresRowsPerSequenceAndTracksLengths) {
     const KvLayerShape shape{2, 32, 16};
     KvCache f32({shape, shape}, 64, 2, TensorType::kF32, TensorType::kF32);
     EXPECT_EQ(f32.n_ctx_seq(), 32u);
-    EXPECT_EQ(f32.cell(1, 5), 37);
+    EXPECT_EQ(f32.view(1).cell(1, 5), 37);
     const auto k = random_floats(64, 40);
     const auto v = random_floats(32, 41);
-    f32.store_k(1, f32.cell(1, 5), k.data());
-    f32.store_v(1, f32.cell(1, 5), v.data());
-    EXPECT_EQ(std::memcmp(f32.k(1, 37, 1), k.data() + 32, 32 * sizeof(float)), 0);
-    EXPECT_EQ(std::memcmp(f32.v(1, 37, 0), v.data(), 16 * sizeof(float)), 0);
+    kv_store(f32.view(1), 1, 5, k.data(), v.data());
+    EXPECT_EQ(std::memcmp(f32.view(1).k(37, 1), k.data() + 32, 32 * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(f32.view(1).v(37, 0), v.data(), 16 * sizeof(float)), 0);
     EXPECT_EQ(f32.memory_bytes(), size_t(2) * 64 * (64 + 32) * sizeof(float));
 
     KvCache f16({shape}, 8, 1, TensorType::kF16, TensorType::kF16);
-    f16.store_k(0, 3, k.data());
+    kv_store(f16.view(0), 0, 3, k.data(), v.data());
     std::vector<float> back(32);
-    tensor_type_traits(TensorType::kF16)->to_float(f16.k(0, 3, 1), back.data(), 32);
+    tensor_type_traits(TensorType::kF16)->to_float(f16.view(0).k(3, 1), back.data(), 32);
     for (int i = 0; i < 32; ++i) EXPECT_NEAR(back[size_t(i)], k[size_t(32 + i)], 2e-3 * (1 + std::fabs(k[size_t(32 + i)])));
 
-    EXPECT_EQ(f32.seq_length(1), 0);
-    f32.set_seq_length(1, 10);
-    f32.seq_truncate(1, 20);
-    EXPECT_EQ(f32.seq_length(1), 10);
-    f32.seq_truncate(1, 4);
-    EXPECT_EQ(f32.seq_length(1), 4);
-    f32.seq_clear(1);
-    EXPECT_EQ(f32.seq_length(1), 0);
-    EXPECT_THROW(f32.seq_length(2), std::runtime_error);
-    EXPECT_THROW(f32.set_seq_length(0, 33), std::runtime_error);
-    EXPECT_THROW(f32.set_seq_length(-1, 0), std::runtime_error);
+    // Sequence lengths are kept by the store around the cache.
+    const LayerStateSpec spec = LayerStateSpec::key_value(2, 32, 16);
+    SequenceStore store({spec, spec}, 64, 2, 8, TensorType::kF32, TensorType::kF32);
+    EXPECT_EQ(store.seq_length(1), 0);
+    store.set_seq_length(1, 10);
+    EXPECT_EQ(store.seq_truncate(1, 20), 10);
+    EXPECT_EQ(store.seq_length(1), 10);
+    EXPECT_EQ(store.seq_truncate(1, 4), 4);
+    EXPECT_EQ(store.seq_length(1), 4);
+    store.seq_clear(1);
+    EXPECT_EQ(store.seq_length(1), 0);
+    EXPECT_THROW(store.seq_length(2), std::runtime_error);
+    EXPECT_THROW(store.set_seq_length(0, 33), std::runtime_error);
+    EXPECT_THROW(store.set_seq_length(-1, 0), std::runtime_error);
 }
 
 TEST(KvCache, RejectsTypesItCannotStore) {

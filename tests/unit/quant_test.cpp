@@ -1,4 +1,4 @@
-// Tests of src/quant/: the tensor type table, F16/BF16 conversion, activation quantizers
+// Tests of src/kernels/: the tensor type table, F16/BF16 conversion, activation quantizers
 // and the generic dot products.
 //
 // Oracles: F16/BF16 values are built from their bit fields with ldexp in double, and midpoints
@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "quant/blocks.h"
-#include "quant/dispatch.h"
-#include "quant/float16.h"
-#include "quant/tensor_type.h"
+#include "kernels/blocks.h"
+#include "kernels/dispatch.h"
+#include "kernels/float16.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 namespace {

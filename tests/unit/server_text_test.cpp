@@ -2,6 +2,8 @@
 // SSE framing, static path sanitizing and MIME types.
 #include <gtest/gtest.h>
 
+#include "base/utf8.h"
+#include "sampling/text_stream.h"
 #include "server/sse.h"
 #include "server/static_files.h"
 

@@ -1,5 +1,5 @@
 // Every SIMD dot-product kernel against the generic kernel of its type, at every kernel level
-// this CPU supports (quant/dispatch.h), and the forcing of lower levels.
+// this CPU supports (kernels/dispatch.h), and the forcing of lower levels.
 //
 // Oracle: the generic kernels (quant_*.cpp), which quant_test.cpp checks against a double
 // precision dot of the dequantized rows. Data: random weight blocks (random quant bytes with
@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "ops/matmul.h"
-#include "quant/dispatch.h"
-#include "quant/float16.h"
-#include "quant/tensor_type.h"
+#include "kernels/dispatch.h"
+#include "kernels/float16.h"
+#include "kernels/tensor_type.h"
 
 namespace mmojo {
 namespace {
@@ -39,7 +39,7 @@ constexpr TensorType kDotTypes[] = {
     TensorType::kQ6_K, TensorType::kIQ4_NL, TensorType::kIQ4_XS, TensorType::kMXFP4,
 };
 
-// Byte offsets of the f16 scale fields of one block of each weight type (quant/blocks.h).
+// Byte offsets of the f16 scale fields of one block of each weight type (kernels/blocks.h).
 std::vector<size_t> f16_fields(TensorType t) {
     switch (t) {
         case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kIQ4_NL: return {0};

@@ -1,5 +1,5 @@
-// The float row kernels of every CPU level (ops/vector_kernels_<isa>.cpp) against the
-// generic table (ops/vector_kernels.cpp), on random rows of odd lengths, and the vector
+// The float row kernels of every CPU level (kernels/vector_kernels_<isa>.cpp) against the
+// generic table (kernels/vector_kernels.cpp), on random rows of odd lengths, and the vector
 // exp against std::exp in double over the whole float range.
 //
 // Tolerances: exp and everything built on it within 2e-7 relative (measured worst: about
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ops/vector_kernels.h"
+#include "kernels/vector_kernels.h"
 
 namespace mmojo {
 namespace {
