@@ -14,6 +14,8 @@
 // start, and of 5 passes right after each tg test with that test's thread count.
 // For tg, "roofline" is that second bandwidth / (bytes of tensor data): the generation speed
 // if every token read every weight once at full bandwidth; "eff" is measured / roofline.
+// For mixture-of-experts models the bytes are those one token reads: the chosen share of
+// the experts, everything else, and one row of the embedding (bytes_read_per_token).
 //
 // Reference figures come from shared/reference/perf.json (llama-bench on this machine),
 // matched by file name, else by tensor bytes, else ("~") by the bench preset of the same
@@ -42,6 +44,31 @@
 #include "base/thread_pool.h"
 
 namespace {
+
+// Bytes of weights one generated token reads. Dense models: every tensor (the figure the
+// existing tables use). Mixture-of-experts models (an <arch>.expert_count key): the 3-D
+// expert tensors count expert_used_count / expert_count of their bytes, and the token
+// embedding one row when the file has its own output matrix (the output row is all that
+// is read of it).
+uint64_t bytes_read_per_token(const mmojo::Model& model) {
+    const mmojo::GgufFile& f = model.gguf();
+    const std::string arch = model.hparams().arch;
+    if (!f.has(arch + ".expert_count")) return model.size_bytes();
+    const double used = double(f.get_u32_or(arch + ".expert_used_count", 1)) /
+                        double(std::max<uint32_t>(1, f.get_u32(arch + ".expert_count")));
+    const bool own_output = f.find_tensor("output.weight") != nullptr;
+    double bytes = 0.0;
+    for (const mmojo::GgufTensorInfo& t : f.tensors()) {
+        if (t.name.find("_exps.") != std::string::npos) {
+            bytes += double(t.n_bytes) * used;
+        } else if (t.name == "token_embd.weight" && own_output) {
+            bytes += double(t.n_bytes) / double(std::max<uint64_t>(1, t.rows()));
+        } else {
+            bytes += double(t.n_bytes);
+        }
+    }
+    return uint64_t(bytes);
+}
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -346,6 +373,7 @@ int run(int argc, char** argv) {
     for (const std::string& path : args.models) {
         std::unique_ptr<mmojo::Model> model = mmojo::Model::load(path);
         const uint64_t bytes = model->size_bytes();
+        const uint64_t bytes_per_token = bytes_read_per_token(*model);
         const std::string label = fs::path(path).filename().string() + " " + model->type_label();
         int max_p = 0, max_n = 0;
         for (int p : args.n_prompt) max_p = std::max(max_p, p);
@@ -380,7 +408,7 @@ int run(int argc, char** argv) {
                 if (!test.prompt && !buf.empty()) {
                     mmojo::ThreadPool pool(t);
                     const double gbs = measure_bandwidth(buf, pool, 5);
-                    const double roofline = gbs * 1e9 / double(bytes);
+                    const double roofline = gbs * 1e9 / double(bytes_per_token);
                     char text[64];
                     std::snprintf(text, sizeof text, "%.1f t/s at %.1f GB/s, eff %.0f%%", roofline, gbs,
                                   100.0 * s.median / roofline);

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/blocks.h"
+#include "kernels/mxfp4.h"
 #include "kernels/simd_kernels.h"
 
 namespace mmojo {
@@ -190,6 +191,23 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
         const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles32(x[b].qs));
         const __m256i p = dot_s8(q, load256(y[b].qs));
         const __m256 d = _mm256_set1_ps(half(x[b].d) * half(y[b].d));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc);
+    }
+    return hsum_ps(acc);
+}
+
+// MXFP4: as IQ4_NL with the doubled E2M1 levels, and the block scale 2^(e - 128).
+float dot_mxfp4_q8_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockMXFP4*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int64_t nb = n / kQK;
+    const __m128i table128 = load128(kMxfp4Levels);
+    const __m256i table = _mm256_set_m128i(table128, table128);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles32(x[b].qs));
+        const __m256i p = dot_s8(q, load256(y[b].qs));
+        const __m256 d = _mm256_set1_ps(mxfp4_half_scale(x[b].e) * half(y[b].d));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc);
     }
     return hsum_ps(acc);
@@ -534,6 +552,7 @@ VecDotFn vec_dot_avx2(TensorType type) {
         case TensorType::kQ5_1: return dot_q5_1_q8_1;
         case TensorType::kQ8_0: return dot_q8_0_q8_0;
         case TensorType::kIQ4_NL: return dot_iq4_nl_q8_0;
+        case TensorType::kMXFP4: return dot_mxfp4_q8_0;
         case TensorType::kIQ4_XS: return dot_iq4_xs_q8_k;
         case TensorType::kQ2_K: return dot_q2_k_q8_k;
         case TensorType::kQ3_K: return dot_q3_k_q8_k;

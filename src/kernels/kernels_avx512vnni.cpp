@@ -23,6 +23,7 @@
 #include <cstdint>
 
 #include "kernels/blocks.h"
+#include "kernels/mxfp4.h"
 #include "kernels/simd_kernels.h"
 
 // GCC 12's AVX-512 intrinsics fill don't-care lanes from a self-initialised variable
@@ -188,6 +189,33 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
         n, vx, vy, [levels](const BlockIQ4_NL& a, const BlockIQ4_NL& b) {
             return _mm512_shuffle_epi8(levels, nibbles64(a.qs, b.qs));
         });
+}
+
+// MXFP4: the doubled E2M1 levels + 128 looked up by nibble (one VPSHUFB), two blocks per
+// step as dot_blocks, but the scale is 2^(e - 128) (one byte), not an f16 field.
+float dot_mxfp4_q8_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockMXFP4*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int64_t nb = n / kQK;
+    const __m512i levels = _mm512_broadcast_i32x4(_mm_xor_si128(load128(kMxfp4Levels), _mm_set1_epi8(-128)));
+    const __m512i bias = _mm512_set1_epi8(static_cast<char>(128));
+    __m512 acc = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const __m512i u = _mm512_shuffle_epi8(levels, nibbles64(x[b].qs, x[b + 1].qs));
+        const __m512i yq = join(load256(y[b].qs), load256(y[b + 1].qs));
+        const __m512i p = _mm512_sub_epi32(dot_u8(u, yq), dot_u8(bias, yq));
+        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(mxfp4_half_scale(x[b].e) * half(y[b].d)),
+                                            _mm256_set1_ps(mxfp4_half_scale(x[b + 1].e) * half(y[b + 1].d)), 1);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), d, acc);
+    }
+    for (; b < nb; ++b) {
+        const __m512i u = _mm512_shuffle_epi8(levels, nibbles64(x[b].qs, x[b].qs));
+        const __m512i yq = join(load256(y[b].qs), _mm256_setzero_si256());
+        const __m512i p = _mm512_sub_epi32(dot_u8(u, yq), dot_u8(bias, yq));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(mxfp4_half_scale(x[b].e) * half(y[b].d)), acc);
+    }
+    return hsum_ps(fold(acc));
 }
 
 // ---- K-quants (super-blocks of 256, activations Q8_K) ---------------------------------
@@ -519,6 +547,7 @@ VecDotFn vec_dot_avx512vnni(TensorType type) {
         case TensorType::kQ5_1: return dot_q5_1_q8_1;
         case TensorType::kQ8_0: return dot_q8_0_q8_0;
         case TensorType::kIQ4_NL: return dot_iq4_nl_q8_0;
+        case TensorType::kMXFP4: return dot_mxfp4_q8_0;
         case TensorType::kIQ4_XS: return dot_iq4_xs_q8_k;
         case TensorType::kQ2_K: return dot_q2_k_q8_k;
         case TensorType::kQ3_K: return dot_q3_k_q8_k;

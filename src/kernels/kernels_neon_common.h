@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "kernels/blocks.h"
+#include "kernels/mxfp4.h"
 #include "kernels/tensor_type.h"
 
 namespace mmojo {
@@ -192,6 +193,24 @@ float dot_iq4_nl_q8_0(int64_t n, const void* vx, const void* vy) {
         const int8x16_t hi = vqtbl1q_s8(table, vshrq_n_u8(q, 4));
         acc.add(b, Dot::dot32(lo, hi, vld1q_s8(y[b].qs), vld1q_s8(y[b].qs + 16)),
                 half(x[b].d) * half(y[b].d));
+    }
+    return acc.total();
+}
+
+// MXFP4: as IQ4_NL with the doubled E2M1 levels and the block scale 2^(e - 128).
+template <typename Dot>
+float dot_mxfp4_q8_0(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const BlockMXFP4*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int8x16_t table = vld1q_s8(kMxfp4Levels);
+    const uint8x16_t mask = vdupq_n_u8(0x0f);
+    BlockSum<1> acc;
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        const uint8x16_t q = vld1q_u8(x[b].qs);
+        const int8x16_t lo = vqtbl1q_s8(table, vandq_u8(q, mask));
+        const int8x16_t hi = vqtbl1q_s8(table, vshrq_n_u8(q, 4));
+        acc.add(b, Dot::dot32(lo, hi, vld1q_s8(y[b].qs), vld1q_s8(y[b].qs + 16)),
+                mxfp4_half_scale(x[b].e) * half(y[b].d));
     }
     return acc.total();
 }
@@ -447,6 +466,7 @@ VecDotFn integer_vec_dot(TensorType type) {
         case TensorType::kQ5_1: return dot_q5_1_q8_1<Dot>;
         case TensorType::kQ8_0: return dot_q8_0_q8_0<Dot>;
         case TensorType::kIQ4_NL: return dot_iq4_nl_q8_0<Dot>;
+        case TensorType::kMXFP4: return dot_mxfp4_q8_0<Dot>;
         case TensorType::kQ2_K: return dot_q2_k_q8_k<Dot>;
         case TensorType::kQ3_K: return dot_q3_k_q8_k<Dot>;
         case TensorType::kQ4_K: return dot_q4_k_q8_k<Dot>;

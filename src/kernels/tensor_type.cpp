@@ -4,6 +4,7 @@
 #include "kernels/tensor_type.h"
 
 #include "kernels/kernels.h"
+#include "kernels/mxfp4.h"
 
 #include <limits>
 #include <stdexcept>
@@ -131,6 +132,8 @@ TensorTypeTraits g_table[] = {
      vec_dot_q1_0_q8_0_generic, vec_dot_q1_0_q8_0_generic},
     {TensorType::kQ2_0, "q2_0", 64, 18, q2_0_to_float, nullptr, TensorType::kQ8_0,
      vec_dot_q2_0_q8_0_generic, vec_dot_q2_0_q8_0_generic},
+    {TensorType::kMXFP4, "mxfp4", 32, 17, mxfp4_to_float, nullptr, TensorType::kQ8_0,
+     vec_dot_mxfp4_q8_0_generic, vec_dot_mxfp4_q8_0_generic},
 };
 
 TensorTypeTraits* find_row(TensorType type) {

@@ -41,6 +41,7 @@ enum class TensorType : uint32_t {
     kBF16 = 30,
     kTQ1_0 = 34,
     kTQ2_0 = 35,
+    kMXFP4 = 39,
     kNVFP4 = 40,
     kQ1_0 = 41,
     kQ2_0 = 42,

@@ -14,6 +14,9 @@ constexpr Architecture kArchitectures[] = {
     {"gemma3", create_gemma3_model},
     {"phi3", create_phi3_model},
     {"bert", create_bert_model},
+    {"qwen3moe", create_qwen3moe_model},
+    {"glm4moe", create_glm4moe_model},
+    {"gpt-oss", create_gpt_oss_model},
 };
 
 }  // namespace

@@ -32,6 +32,9 @@ std::unique_ptr<Model> create_gemma2_model();
 std::unique_ptr<Model> create_gemma3_model();
 std::unique_ptr<Model> create_phi3_model();
 std::unique_ptr<Model> create_bert_model();
+std::unique_ptr<Model> create_qwen3moe_model();
+std::unique_ptr<Model> create_glm4moe_model();
+std::unique_ptr<Model> create_gpt_oss_model();
 // The qwen2 graph with required per-head q/k RMSNorm (qwen2.cpp; used by qwen3).
 std::unique_ptr<Model> create_qwen_model_with_qk_norm();
 

@@ -56,8 +56,22 @@ Matrix TensorBinder::optional_matrix(const std::string& name, int64_t n_cols, in
     return has(name) ? matrix(name, n_cols, n_rows) : Matrix{};
 }
 
+Matrix TensorBinder::experts(const std::string& name, int64_t n_cols, int64_t n_rows, int64_t n_expert) {
+    const GgufTensorInfo& info = lookup(name, {n_cols, n_rows, n_expert});
+    Matrix m = make_matrix(name.c_str(), info.type, n_cols, n_rows * n_expert, info.data);
+    bound();
+    return m;
+}
+
+std::vector<float> TensorBinder::expert_vectors(const std::string& name, int64_t n, int64_t n_expert) {
+    return floats(name, lookup(name, {n, n_expert}), n * n_expert);
+}
+
 std::vector<float> TensorBinder::vector(const std::string& name, int64_t n) {
-    const GgufTensorInfo& info = lookup(name, {n});
+    return floats(name, lookup(name, {n}), n);
+}
+
+std::vector<float> TensorBinder::floats(const std::string& name, const GgufTensorInfo& info, int64_t n) {
     const TensorTypeTraits* traits = tensor_type_traits(info.type);
     if (!traits || !traits->to_float || n % traits->block_size != 0) {
         const char* type_name = tensor_type_name(uint32_t(info.type));

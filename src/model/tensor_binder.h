@@ -22,6 +22,11 @@ public:
     Matrix matrix(const std::string& name, int64_t n_cols, int64_t n_rows);
     // The same, or an empty Matrix when the file has no such tensor.
     Matrix optional_matrix(const std::string& name, int64_t n_cols, int64_t n_rows);
+    // A 3-D tensor of n_expert matrices of n_rows x n_cols (GGUF dims [n_cols, n_rows,
+    // n_expert]: a mixture-of-experts weight), seen as one matrix of n_expert * n_rows rows.
+    Matrix experts(const std::string& name, int64_t n_cols, int64_t n_rows, int64_t n_expert);
+    // A 2-D tensor of n_expert vectors of n elements (per-expert biases), widened to float.
+    std::vector<float> expert_vectors(const std::string& name, int64_t n, int64_t n_expert);
     // A 1-D tensor of n elements (norm weights, biases, rope factors), widened to float.
     std::vector<float> vector(const std::string& name, int64_t n);
     // The same, or an empty vector when absent.
@@ -34,6 +39,7 @@ public:
 private:
     const GgufTensorInfo& lookup(const std::string& name, std::vector<int64_t> expected);
     void bound();
+    std::vector<float> floats(const std::string& name, const GgufTensorInfo& info, int64_t n);
 
     const GgufFile& file_;
     std::function<void(float)> progress_;

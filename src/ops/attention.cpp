@@ -2,6 +2,7 @@
 #include "ops/attention.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -14,6 +15,20 @@ namespace {
 
 // Below this many multiply-adds the attention of a pass runs on the calling thread.
 constexpr int64_t kMinParallelAttention = int64_t(1) << 15;
+
+// softmax over the n scores and one extra logit `sink` that has no value: the scores get
+// exp(s - m) / (sum_j exp(s_j - m) + exp(sink - m)), m the largest of all.
+void softmax_with_sink(float* s, int64_t n, float sink) {
+    float m = sink;
+    for (int64_t j = 0; j < n; ++j) m = std::max(m, s[j]);
+    double sum = std::exp(double(sink) - m);
+    for (int64_t j = 0; j < n; ++j) {
+        s[j] = std::exp(s[j] - m);
+        sum += s[j];
+    }
+    const float inv = float(1.0 / sum);
+    for (int64_t j = 0; j < n; ++j) s[j] *= inv;
+}
 
 }  // namespace
 
@@ -87,7 +102,11 @@ void attention(ThreadPool& pool, const KvLayerView& kv, const AttentionRows& row
             for (int64_t g = 0; g < group; ++g) {
                 float* sg = scores.data() + size_t(g) * n_cells;
                 if (c.softcap > 0.0f) softcap(sg, n_keys, c.softcap);
-                softmax(sg, n_keys);
+                if (c.sinks) {
+                    softmax_with_sink(sg, n_keys, c.sinks[kv_head * group + g]);
+                } else {
+                    softmax(sg, n_keys);
+                }
             }
 
             // out_g = sum_j scores[g][j] * v_j

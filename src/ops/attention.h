@@ -54,6 +54,9 @@ struct AttentionParams {
     float softcap = 0.0f;     // > 0: scores = softcap * tanh(scores / softcap)
     int32_t window = 0;       // > 0: a key at position j is visible from i if i - j < window
     bool causal = true;       // false: every position of the sequence (up to seq_end) is visible
+    // Attention sinks (gpt-oss): one learned logit per query head that joins the softmax's
+    // denominator but has no value, so a head can attend to nothing. n_head floats or null.
+    const float* sinks = nullptr;
 };
 
 // The rows of a pass: position and sequence of each, and for each sequence the number of

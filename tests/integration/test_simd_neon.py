@@ -23,9 +23,9 @@ QEMU = shutil.which("qemu-aarch64-static")
 CROSS = ROOT / "build" / "cross" / "aarch64-linux-musl" / "cmake"
 
 # Activation rows of 1, 3, 9 blocks (floats: 1, 3, 40 elements) x 6 batch sizes x 3 row
-# ranges, for each of the 27 dot types (every row of the type table with a dot product:
+# ranges, for each of the 28 dot types (every row of the type table with a dot product:
 # tools/simd_selfcheck.cpp walks the table), per level.
-TILES_PER_LEVEL = 27 * 3 * 6 * 3
+TILES_PER_LEVEL = 28 * 3 * 6 * 3
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +55,15 @@ def run(exe: Path, cpu: str | None, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_neon_and_neondot_kernels_match_generic(selfcheck):
-    r = run(selfcheck, None, "--expect-level", "neondot", "--min-kernels", "51",
+    r = run(selfcheck, None, "--expect-level", "neondot", "--min-kernels", "53",
             "--min-tiles", str(2 * TILES_PER_LEVEL))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot    q4_0    ok" in r.stdout and "neon       q8_0    ok" in r.stdout, r.stdout
-    # 51 = 15 neon + 12 neondot kernels of the older types + 12 low-bit ones at each level.
+    # 53 = 15 neon + 12 neondot kernels of the older types + MXFP4 and 12 low-bit ones at each level.
     for level in ("neon", "neondot"):
         for t in ("iq2_xxs", "iq3_xxs", "iq2_s", "iq1_s", "iq1_m", "tq1_0", "nvfp4", "q1_0", "q2_0"):
             assert f"{level:<10} {t:<7} ok" in r.stdout, r.stdout
+    assert "neondot    mxfp4   ok" in r.stdout and "neon       mxfp4   ok" in r.stdout, r.stdout
     # Both levels run their own GEMM, and it was compared on every type it handles.
     for level in ("neon", "neondot"):
         assert f"tile {level:<10} register-blocked" in r.stdout, r.stdout
@@ -71,7 +72,7 @@ def test_neon_and_neondot_kernels_match_generic(selfcheck):
 
 
 def test_cpu_without_dotprod_uses_plain_neon(selfcheck):
-    r = run(selfcheck, "cortex-a53", "--expect-level", "neon", "--min-kernels", "27",
+    r = run(selfcheck, "cortex-a53", "--expect-level", "neon", "--min-kernels", "28",
             "--min-tiles", str(TILES_PER_LEVEL))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "neondot" not in r.stdout, r.stdout

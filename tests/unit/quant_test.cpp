@@ -25,6 +25,7 @@
 #include "kernels/blocks_lowbit.h"
 #include "kernels/dispatch.h"
 #include "kernels/float16.h"
+#include "kernels/mxfp4.h"
 #include "kernels/tensor_type.h"
 
 namespace mmojo {
@@ -98,6 +99,7 @@ TEST(TensorTypeTable, BlockLayoutsMatchTheSpecification) {
         {TensorType::kIQ1_M, 256, 32 + 16 + 8, sizeof(BlockIQ1_M)},
         {TensorType::kTQ1_0, 256, 48 + 4 + 2, sizeof(BlockTQ1_0)},
         {TensorType::kTQ2_0, 256, 64 + 2, sizeof(BlockTQ2_0)},
+        {TensorType::kMXFP4, 32, 1 + 16, sizeof(BlockMXFP4)},
         {TensorType::kNVFP4, 64, 4 + 32, sizeof(BlockNVFP4)},
         {TensorType::kQ1_0, 128, 2 + 16, sizeof(BlockQ1_0)},
         {TensorType::kQ2_0, 64, 2 + 16, sizeof(BlockQ2_0)},

@@ -100,6 +100,8 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, 
             std::memcpy(&bytes[base + off], &h, sizeof h);
         }
         if (t == TensorType::kIQ1_M) fix_iq1_m_scale(&bytes[base], f32_to_f16(scale(rng)));
+        // MXFP4's E8M0 scale (byte 0): 2^-10 .. 2^5, like real weights (255 would be NaN).
+        if (t == TensorType::kMXFP4) bytes[base] = uint8_t(117 + rng() % 16);
     }
     return bytes;
 }
