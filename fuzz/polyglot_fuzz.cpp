@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "package/macho_sign.h"
-#include "package/polyglot.h"
+#include "package/portable/macho_sign.h"
+#include "package/portable/polyglot.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto src = mmojo::memory_source(data, size, "fuzz.bin");

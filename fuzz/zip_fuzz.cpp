@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "package/deflate.h"
-#include "package/zip_reader.h"
+#include "package/archive/deflate.h"
+#include "package/archive/zip_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "app/app.h"
-#include "package/embedded.h"
-#include "package/launcher_windows.h"
+#include "package/portable/embedded.h"
+#include "package/portable/launcher_windows.h"
 #include "package/pack.h"
 #include "server/server.h"
 

@@ -1,4 +1,4 @@
-// macho_sign FILE [IDENTIFIER]: adds an ad hoc code signature (src/package/macho_sign.h) to
+// macho_sign FILE [IDENTIFIER]: adds an ad hoc code signature (src/package/portable/macho_sign.h) to
 // a thin 64-bit Mach-O executable in place (written to FILE.sign-tmp, then renamed).
 // scripts/cross-build.sh uses it for the x86_64 macOS build, which zig leaves unsigned.
 // `macho_sign --check FILE` prints the CPU type and whether the file is signed.
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "package/macho_sign.h"
+#include "package/portable/macho_sign.h"
 
 namespace {
 

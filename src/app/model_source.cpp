@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "package/embedded.h"
-#include "package/self_location.h"
+#include "package/portable/embedded.h"
+#include "package/portable/self_location.h"
 
 namespace mmojo {
 

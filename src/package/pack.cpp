@@ -11,11 +11,11 @@
 #include <system_error>
 
 #include "package/args_file.h"
-#include "package/embedded.h"
-#include "package/polyglot.h"
-#include "package/self_location.h"
-#include "package/zip_reader.h"
-#include "package/zip_writer.h"
+#include "package/portable/embedded.h"
+#include "package/portable/polyglot.h"
+#include "package/portable/self_location.h"
+#include "package/archive/zip_reader.h"
+#include "package/archive/zip_writer.h"
 
 namespace fs = std::filesystem;
 

@@ -1,7 +1,7 @@
 // Static UI files: path sanitizing, MIME types, directory and embedded sources.
 #include "server/static_files.h"
 
-#include "package/embedded.h"
+#include "package/portable/embedded.h"
 
 #include <cctype>
 #include <filesystem>
@@ -118,7 +118,7 @@ private:
     std::string root_;
 };
 
-// The "ui/" entries of the executable's own ZIP (src/package/embedded.h).
+// The "ui/" entries of the executable's own ZIP (src/package/portable/embedded.h).
 class EmbeddedUiSource : public UiSource {
 public:
     std::optional<Blob> get(const std::string& path) const override {

@@ -1,5 +1,5 @@
 // Static web UI serving. Files come from a UiSource: a folder given with --path, or the
-// resources embedded in the executable's ZIP (src/package/embedded.h). Request paths are
+// resources embedded in the executable's ZIP (src/package/portable/embedded.h). Request paths are
 // checked before any lookup: "..", encoded dots/slashes, backslashes, NUL and absolute
 // forms are rejected, so nothing outside the UI root can be reached.
 #pragma once

@@ -526,7 +526,7 @@ def test_wine_arm64_relaunch_extracts_native_build(polyglot, wine_env, tmp_path,
     digest = manifest(polyglot.read_bytes())["aarch64-windows"][2]
     found = list(prefix.glob(f"drive_c/users/*/AppData/Local/mmojo-server/{digest}/mmojo-server.exe"))
     if not found and "ARM64" not in r.stderr:
-        pytest.skip("main() does not call relaunch_native_windows() yet (src/package/launcher_windows.h)")
+        pytest.skip("main() does not call relaunch_native_windows() yet (src/package/portable/launcher_windows.h)")
     assert len(found) == 1 and found[0].read_bytes() == cross_builds["aarch64-windows"].read_bytes()
     assert r.returncode == 0, r.stderr
 

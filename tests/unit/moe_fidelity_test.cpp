@@ -32,7 +32,7 @@
 #include "gguf/gguf_writer.h"
 #include "model/model.h"
 #include "ops/moe.h"
-#include "package/sha256.h"
+#include "package/archive/sha256.h"
 #include "kernels/dispatch.h"
 #include "runtime/context.h"
 

@@ -9,11 +9,11 @@
 #include <random>
 #include <string>
 
-#include "package/embedded.h"
+#include "package/portable/embedded.h"
 #include "package/pack.h"
-#include "package/self_location.h"
-#include "package/zip_reader.h"
-#include "package/zip_writer.h"
+#include "package/portable/self_location.h"
+#include "package/archive/zip_reader.h"
+#include "package/archive/zip_writer.h"
 
 namespace fs = std::filesystem;
 using namespace mmojo;

@@ -11,9 +11,9 @@
 #include <random>
 #include <string>
 
-#include "package/crc32.h"
-#include "package/deflate.h"
-#include "package/zip_reader.h"
+#include "package/archive/crc32.h"
+#include "package/archive/deflate.h"
+#include "package/archive/zip_reader.h"
 
 namespace fs = std::filesystem;
 using namespace mmojo;

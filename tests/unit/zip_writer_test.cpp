@@ -10,9 +10,9 @@
 #include <random>
 #include <string>
 
-#include "package/deflate.h"
-#include "package/zip_reader.h"
-#include "package/zip_writer.h"
+#include "package/archive/deflate.h"
+#include "package/archive/zip_reader.h"
+#include "package/archive/zip_writer.h"
 
 namespace fs = std::filesystem;
 using namespace mmojo;

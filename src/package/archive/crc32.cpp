@@ -1,6 +1,6 @@
 // CRC-32 (ZIP/gzip flavour), table driven with slicing by 4 bytes. The tables are built
 // once from the reflected polynomial 0xEDB88320.
-#include "package/crc32.h"
+#include "package/archive/crc32.h"
 
 #include <array>
 

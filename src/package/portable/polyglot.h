@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "package/byte_source.h"
+#include "package/archive/byte_source.h"
 
 namespace mmojo {
 

@@ -3,14 +3,14 @@
 // The EOCD is found by scanning the last 64 KiB + 22 bytes backwards for its signature
 // with a comment length that ends exactly at the end of the file (a stray "PK\5\6" in an
 // executable's code does not satisfy that).
-#include "package/zip_reader.h"
+#include "package/archive/zip_reader.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "package/crc32.h"
-#include "package/deflate.h"
-#include "package/zip_format.h"
+#include "package/archive/crc32.h"
+#include "package/archive/deflate.h"
+#include "package/archive/zip_format.h"
 
 namespace mmojo {
 

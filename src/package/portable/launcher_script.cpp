@@ -15,7 +15,7 @@
 // macOS sh). The script ends with `exit`, so the shell never reads the binary after it.
 #include <string>
 
-#include "package/polyglot.h"
+#include "package/portable/polyglot.h"
 
 namespace mmojo {
 

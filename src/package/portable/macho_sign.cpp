@@ -1,11 +1,11 @@
 // Mach-O ad hoc signing: see macho_sign.h. Load commands are little-endian (the file's
 // byte order); everything inside the signature blobs is big-endian.
-#include "package/macho_sign.h"
+#include "package/portable/macho_sign.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "package/sha256.h"
+#include "package/archive/sha256.h"
 
 namespace mmojo {
 

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#include "package/deflate.h"
+#include "package/archive/deflate.h"
 
 namespace mmojo {
 namespace {

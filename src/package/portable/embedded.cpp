@@ -1,5 +1,5 @@
 // Embedded-file access, model resolution and startup argument assembly: see embedded.h.
-#include "package/embedded.h"
+#include "package/portable/embedded.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,9 +8,9 @@
 #include <mutex>
 #include <system_error>
 
-#include "package/deflate.h"
-#include "package/polyglot.h"
-#include "package/self_location.h"
+#include "package/archive/deflate.h"
+#include "package/portable/polyglot.h"
+#include "package/portable/self_location.h"
 
 namespace fs = std::filesystem;
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "package/byte_source.h"
+#include "package/archive/byte_source.h"
 
 namespace mmojo {
 

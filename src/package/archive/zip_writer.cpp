@@ -3,7 +3,7 @@
 // then the central directory, [ZIP64 EOCD record + locator] and the EOCD. The layout is
 // computed before anything is written, so the final size is known up front (pack refuses
 // outputs that Windows could not run) and the result is byte-for-byte reproducible.
-#include "package/zip_writer.h"
+#include "package/archive/zip_writer.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -11,9 +11,9 @@
 #include <cstring>
 #include <set>
 
-#include "package/crc32.h"
-#include "package/deflate.h"
-#include "package/zip_format.h"
+#include "package/archive/crc32.h"
+#include "package/archive/deflate.h"
+#include "package/archive/zip_format.h"
 
 #ifdef _WIN32
 #ifndef NOMINMAX

@@ -1,6 +1,6 @@
 // Self-location: see self_location.h. OS calls are isolated behind #ifdef so the file
 // builds for Linux, macOS and Windows (mingw).
-#include "package/self_location.h"
+#include "package/portable/self_location.h"
 
 #include <algorithm>
 #include <cstdlib>

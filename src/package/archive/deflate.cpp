@@ -8,7 +8,7 @@
 #include <array>
 #include <queue>
 
-#include "package/deflate.h"
+#include "package/archive/deflate.h"
 
 namespace mmojo {
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "package/byte_source.h"
-#include "package/zip_reader.h"
+#include "package/archive/byte_source.h"
+#include "package/archive/zip_reader.h"
 
 namespace mmojo {
 

@@ -3,7 +3,7 @@
 // extraction, a job object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE so that the native
 // build dies with this process, and a console control handler so that Ctrl+C reaches the
 // child (same console) while this process keeps waiting for its exit code.
-#include "package/launcher_windows.h"
+#include "package/portable/launcher_windows.h"
 
 #if defined(_WIN32) && (defined(__x86_64__) || defined(_M_X64))
 
@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "package/byte_source.h"
-#include "package/polyglot.h"
-#include "package/self_location.h"
-#include "package/sha256.h"
+#include "package/archive/byte_source.h"
+#include "package/portable/polyglot.h"
+#include "package/portable/self_location.h"
+#include "package/archive/sha256.h"
 
 namespace mmojo {
 

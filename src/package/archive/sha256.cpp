@@ -1,6 +1,6 @@
 // SHA-256 per FIPS 180-4 section 6.2: 64-byte blocks, 64 rounds, big-endian words, the
 // message padded with 0x80, zeros and its bit length.
-#include "package/sha256.h"
+#include "package/archive/sha256.h"
 
 #include <cstring>
 

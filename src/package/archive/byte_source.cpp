@@ -1,7 +1,7 @@
 // File and memory ByteSource implementations. Files use stdio with 64-bit seeks
 // (_fseeki64 on Windows, fseeko elsewhere); a mutex serialises seek+read pairs so one
 // source can be shared between threads (the server reads UI entries concurrently).
-#include "package/byte_source.h"
+#include "package/archive/byte_source.h"
 
 #include <cerrno>
 #include <cstring>

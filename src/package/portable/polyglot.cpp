@@ -3,7 +3,7 @@
 // section table, data directories 4 = certificate table and 6 = debug directory), then its
 // headers are moved behind the shell launcher and everything after them is shifted by one
 // multiple of FileAlignment.
-#include "package/polyglot.h"
+#include "package/portable/polyglot.h"
 
 #include <algorithm>
 #include <cstring>
@@ -11,9 +11,9 @@
 #include <iterator>
 #include <map>
 
-#include "package/macho_sign.h"
-#include "package/self_location.h"
-#include "package/sha256.h"
+#include "package/portable/macho_sign.h"
+#include "package/portable/self_location.h"
+#include "package/archive/sha256.h"
 
 namespace mmojo {
 

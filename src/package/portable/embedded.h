@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "package/args_file.h"
-#include "package/zip_reader.h"
+#include "package/archive/zip_reader.h"
 
 namespace mmojo {
 
