@@ -266,19 +266,6 @@ inline __mmask64 high_bits(__m512i hbits, int s) {
     return _mm512_test_epi8_mask(hbits, bit);
 }
 
-// Lanes 0..7 = d_y * d and 8..15 = d_y * dmin for the f16 pair (d, dmin) at p.
-inline __m512 d_dmin(const void* p, float dy) {
-    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int32_t>(load_u32(static_cast<const uint8_t*>(p)))));
-    const __m512i halves = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    return _mm512_mul_ps(_mm512_permutexvar_ps(halves, _mm512_castps128_ps512(f)), _mm512_set1_ps(dy));
-}
-
-// Lanes 0..7: the 16 lanes of isum added in pairs; lanes 8..15: summs.
-inline __m512 with_mins(__m512i isum, __m256i summs) {
-    const __m256i folded = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
-    return _mm512_cvtepi32_ps(join(folded, summs));
-}
-
 // A super-block's d * sum(isum) - dmin * sum(summs) for the f16 pair (d, dmin) at p, scaled
 // by d_y: the lanes are added in s32 first (the totals stay below 2^28), so the super-block
 // is rounded once, as in the generic kernel; rounding each lane in float cancelled digits.

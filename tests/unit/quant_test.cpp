@@ -339,8 +339,9 @@ ScaleFields scale_fields(TensorType t) {
         case TensorType::kTQ2_0: return {{offsetof(BlockTQ2_0, d)}, {}};
         case TensorType::kQ1_0: return {{offsetof(BlockQ1_0, d)}, {}};
         case TensorType::kQ2_0: return {{offsetof(BlockQ2_0, d)}, {}};
-        // IQ1_M's f16 is spread over nibbles (put_iq1_m_d); NVFP4's byte scales are all finite.
-        case TensorType::kIQ1_M: case TensorType::kNVFP4: return {};
+        // IQ1_M's f16 is spread over nibbles (put_iq1_m_d); NVFP4's byte scales are all finite;
+        // MXFP4's is a one-byte power of two (set in random_weights).
+        case TensorType::kIQ1_M: case TensorType::kNVFP4: case TensorType::kMXFP4: return {};
         case TensorType::kF32: case TensorType::kF16: case TensorType::kBF16:
         case TensorType::kQ8_1: case TensorType::kQ8_K: return {};  // made by from_float
         default:
@@ -388,6 +389,8 @@ std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng) 
             }
         }
         if (t == TensorType::kIQ1_M) put_iq1_m_d(block, f32_to_f16(std::ldexp(normal(rng), exponent(rng))));
+        // MXFP4's E8M0 scale byte: 2^-10 .. 2^5, as in real weights (255 encodes NaN).
+        if (t == TensorType::kMXFP4) block[offsetof(BlockMXFP4, e)] = static_cast<uint8_t>(117 + rng() % 16);
     }
     return data;
 }
