@@ -2,8 +2,10 @@
 // kernel of its type, and the matrix-product tile (ops/matmul.h's matmul_tile(): the
 // register-blocked GEMM of kernels/gemm_<isa>.cpp where the level has one) with
 // matmul_tile_generic, at every kernel level this CPU supports, and exits non-zero on any
-// mismatch. It needs no test framework, so it can be cross-built (zig c++) and run under an
-// emulator (tests/integration/test_simd_neon.py runs it under qemu-aarch64-static).
+// mismatch; it also holds the K-quant kernels to kernel_precision_test.cpp's rounding bound
+// (a super-block summed exactly in integers, rounded once). It needs no test framework, so
+// it can be cross-built (zig c++) and run under an emulator (tests/integration/
+// test_simd_neon.py runs it under qemu-aarch64-static).
 //
 //   simd_selfcheck [--expect-level LEVEL] [--min-kernels N] [--min-tiles N]
 //
@@ -152,6 +154,31 @@ int check_tile(CpuLevel level, TensorType t, std::mt19937& rng, int& tiles) {
     return bad;
 }
 
+// The K-quant kernels of `level` against kernel_precision_test.cpp's rounding bound: the
+// prompt tiles of Q4_K and Q6_K and the vec_dot kernels of Q2_K..Q6_K. Returns the failures.
+int check_precision(CpuLevel level, std::mt19937& rng) {
+    int bad = 0;
+    for (TensorType t : {TensorType::kQ4_K, TensorType::kQ6_K}) {
+        for (int64_t batch : {1, 4, 9}) {
+            const double ratio = worst_ratio(matmul_tile(), t, batch, rng);
+            const bool ok = ratio <= 1.0;
+            std::printf("precision tile %-10s %-5s batch %lld: worst error / bound %.2f %s\n",
+                        cpu_level_name(level), tensor_type_traits(t)->name,
+                        static_cast<long long>(batch), ratio, ok ? "ok" : "FAIL");
+            bad += ok ? 0 : 1;
+        }
+    }
+    for (TensorType t : {TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,
+                         TensorType::kQ5_K, TensorType::kQ6_K}) {
+        const double ratio = worst_vec_dot_ratio(vec_dot_for_level(level, t), t, rng);
+        const bool ok = ratio <= 1.0;
+        std::printf("precision vec_dot %-10s %-5s: worst error / bound %.2f %s\n",
+                    cpu_level_name(level), tensor_type_traits(t)->name, ratio, ok ? "ok" : "FAIL");
+        bad += ok ? 0 : 1;
+    }
+    return bad;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,6 +243,7 @@ int main(int argc, char** argv) {
             continue;
         }
         std::printf("tile %-10s %s\n", cpu_level_name(level), own_tile ? "register-blocked" : "generic");
+        failures += check_precision(level, rng);
         for (TensorType t : kDotTypes) {
             const int bad = check_tile(level, t, rng, tiles);
             std::printf("tile %-10s %-7s %s\n", cpu_level_name(level), tensor_type_traits(t)->name,
