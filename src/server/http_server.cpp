@@ -179,10 +179,14 @@ bool wait_socket_readable(socket_t sock, Clock::time_point deadline) {
 // bounded by the current deadline.
 class ConnectionStream : public httplib::Stream {
 public:
-    ConnectionStream(socket_t sock, Channel& channel, int write_timeout_s)
-        : sock_(sock), channel_(channel), write_timeout_s_(write_timeout_s) {}
+    ConnectionStream(socket_t sock, Channel& channel, int write_timeout_s, Clock::time_point* io_deadline)
+        : sock_(sock), channel_(channel), write_timeout_s_(write_timeout_s), io_deadline_(io_deadline) {}
 
-    void set_deadline(Clock::time_point t) { deadline_ = t; }
+    // Reads from now on fail once `t` has passed (the TLS record layer's reads too).
+    void set_deadline(Clock::time_point t) {
+        deadline_ = t;
+        *io_deadline_ = t;
+    }
     size_t buffered() const { return buffer_.size() - offset_; }
 
     // Waits for input until `until`; false when nothing came.
@@ -268,6 +272,7 @@ private:
     socket_t sock_;
     Channel& channel_;
     int write_timeout_s_;
+    Clock::time_point* io_deadline_;
     Clock::time_point deadline_ = Clock::now();
     std::string buffer_;
     size_t offset_ = 0;
@@ -330,11 +335,14 @@ private:
 
     void serve(socket_t sock) {
         std::unique_ptr<Channel> channel;
+        auto io_deadline = std::make_shared<Clock::time_point>();
         if (tls_) {
-            const Clock::time_point deadline = Clock::now() + std::chrono::seconds(o_.header_timeout_s);
+            // The handshake must finish within the head's time; afterwards the stream moves
+            // this deadline with each request (ConnectionStream::set_deadline).
+            *io_deadline = Clock::now() + std::chrono::seconds(o_.header_timeout_s);
             TlsIo io;
-            io.recv = [sock, deadline](unsigned char* data, size_t size) -> long {
-                if (!wait_socket_readable(sock, deadline)) return -1;
+            io.recv = [sock, io_deadline](unsigned char* data, size_t size) -> long {
+                if (!wait_socket_readable(sock, *io_deadline)) return -1;
                 return long(httplib::detail::read_socket(sock, data, size, 0));
             };
             io.send = [sock](const unsigned char* data, size_t size) -> long {
@@ -349,7 +357,7 @@ private:
         } else {
             channel = std::make_unique<PlainChannel>(sock);
         }
-        ConnectionStream stream(sock, *channel, o_.write_timeout_s);
+        ConnectionStream stream(sock, *channel, o_.write_timeout_s, io_deadline.get());
         for (size_t count = keep_alive_max_count_; count > 0 && svr_sock_ != INVALID_SOCKET; --count) {
             if (!stream.wait_input(Clock::now() + std::chrono::seconds(o_.keep_alive_timeout_s))) break;
             // The first byte is here (or buffered): the head's clock starts now.
