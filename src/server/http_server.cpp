@@ -222,6 +222,8 @@ public:
         std::memcpy(ptr, buffer_.data() + offset_, n);
         offset_ += n;
         if (offset_ == buffer_.size()) {
+            // A big pipelined burst must not stay allocated for the connection's life.
+            if (buffer_.capacity() > (1u << 20)) std::string().swap(buffer_);
             buffer_.clear();
             offset_ = 0;
         }
