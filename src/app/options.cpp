@@ -374,6 +374,18 @@ std::vector<OptionSpec> build_table() {
                          if (v.empty()) throw OptionsError("empty path given to " + f);
                          o.static_path = v;
                      }));
+    t.push_back(make({"--ssl-key-file"}, ValueKind::kPath, "FNAME", G::kServer, "LLAMA_ARG_SSL_KEY_FILE",
+                     "PEM private key: serve HTTPS (with --ssl-cert-file)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.ssl_key_file = v;
+                     }));
+    t.push_back(make({"--ssl-cert-file"}, ValueKind::kPath, "FNAME", G::kServer, "LLAMA_ARG_SSL_CERT_FILE",
+                     "PEM certificate chain: serve HTTPS (with --ssl-key-file)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.ssl_cert_file = v;
+                     }));
     t.push_back(flag({"--webui"}, G::kServer, "", "serve the built-in web UI (default: on)",
                      [](Options& o) { o.webui = true; }));
     t.push_back(flag({"--no-webui"}, G::kServer, "LLAMA_ARG_NO_WEBUI", "do not serve the web UI",

@@ -59,6 +59,8 @@ struct Options {
     std::vector<std::string> api_keys;  // --api-key (comma-separated list allowed)
     int32_t timeout_s = 600;         // -to/--timeout: read/write timeout in seconds
     std::string static_path;         // --path: serve static files from here instead of the built-in UI
+    std::string ssl_key_file;        // --ssl-key-file: PEM private key (HTTPS with the certificate)
+    std::string ssl_cert_file;       // --ssl-cert-file: PEM certificate chain
     bool webui = true;               // --no-webui turns it off
     bool embeddings = false;         // --embedding(s): only the embeddings endpoints
     bool metrics = false;            // --metrics: Prometheus /metrics

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "server/errors.h"
+#include "server/json_limits.h"
 
 namespace mmojo {
 
@@ -13,6 +14,7 @@ static ApiError bad_field(const char* key, const std::string& what) {
 }
 
 nlohmann::json parse_body(const std::string& body) {
+    check_json_depth(body);
     nlohmann::json value;
     try {
         value = nlohmann::json::parse(body);

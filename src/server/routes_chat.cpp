@@ -62,6 +62,13 @@ std::string render_chat(const ServerContext& server, const nlohmann::json& body)
     auto kwargs = body.find("chat_template_kwargs");
     if (kwargs != body.end() && !kwargs->is_null()) {
         if (!kwargs->is_object()) throw ApiError(ErrorType::kInvalidRequest, "'chat_template_kwargs' must be an object");
+        // The template's own inputs come from the request's fields, not from kwargs.
+        for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"}) {
+            if (kwargs->contains(reserved)) {
+                throw ApiError(ErrorType::kInvalidRequest, std::string("'chat_template_kwargs' may not set '") +
+                                                               reserved + "' (give it as a request field)");
+            }
+        }
         inputs.extra = nlohmann::ordered_json::parse(kwargs->dump());
     } else {
         inputs.extra = nlohmann::ordered_json::object();
@@ -69,14 +76,42 @@ std::string render_chat(const ServerContext& server, const nlohmann::json& body)
     try {
         return server.chat_template->render(inputs);
     } catch (const ChatTemplateError& e) {
-        throw ApiError(e.raised_by_template() ? ErrorType::kInvalidRequest : ErrorType::kServer,
-                       std::string("chat template: ") + (e.raised_by_template() ? e.message() : e.what()));
+        // The template parsed at load time, so what fails now is this request's data in
+        // it (a value of the wrong type, too deep, too large, or raise_exception()).
+        throw ApiError(ErrorType::kInvalidRequest,
+                       std::string("chat template cannot render this request: ") +
+                           (e.raised_by_template() ? e.message() : e.what()));
     }
+}
+
+// The text the messages carry: the rendered prompt holds at least this much, so a
+// conversation that cannot fit is refused before the template copies it around.
+size_t content_bytes(const nlohmann::json& body) {
+    size_t bytes = 0;
+    auto messages = body.find("messages");
+    if (messages == body.end() || !messages->is_array()) return 0;
+    for (const auto& m : *messages) {
+        if (!m.is_object()) continue;
+        auto content = m.find("content");
+        if (content == m.end()) continue;
+        if (content->is_string()) {
+            bytes += content->get_ref<const std::string&>().size();
+        } else if (content->is_array()) {
+            for (const auto& part : *content) {
+                auto text = part.is_object() ? part.find("text") : part.end();
+                if (part.is_object() && text != part.end() && text->is_string()) {
+                    bytes += text->get_ref<const std::string&>().size();
+                }
+            }
+        }
+    }
+    return bytes;
 }
 
 // Tokenizes a rendered chat prompt. Templates usually write the BOS text themselves, so
 // a BOS added by the tokenizer on top of it is dropped.
 std::vector<int32_t> tokenize_chat(const ServerContext& server, const std::string& prompt) {
+    check_prompt_bytes(server, prompt.size());
     const Tokenizer& tok = server.tokenizer();
     auto ids = tok.encode(prompt, true, true);
     if (ids.size() >= 2 && tok.bos() >= 0 && ids[0] == tok.bos() && ids[1] == tok.bos()) {
@@ -97,6 +132,7 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
+    check_prompt_bytes(server, content_bytes(body));
     const std::string prompt = render_chat(server, body);
     auto task = std::make_shared<Task>();
     task->prompt = tokenize_chat(server, prompt);

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "server/http_server.h"
@@ -87,6 +88,12 @@ void load(ServerContext& server) {
     so.cont_batching = o.cont_batching;
     so.verbose = o.verbosity > 0;
     server.scheduler = std::make_unique<Scheduler>(*server.context, so);
+    const Tokenizer& tok = server.model->tokenizer();
+    if (tok.model_name() == "llama" || tok.model_name() == "gpt2") {
+        size_t longest = 4;   // an unknown character (up to 4 bytes) may become one <unk>
+        for (int32_t id = 0; id < tok.n_vocab(); ++id) longest = std::max(longest, tok.token_text(id).size());
+        server.max_token_bytes = longest;
+    }
     server.model_alias = model_alias(o, server.model_path);
     server.created = unix_time();
 }
@@ -111,21 +118,25 @@ int run_server(const Options& options) {
     HttpServerOptions ho;
     ho.host = options.host;
     ho.port = options.port;
-    ho.n_threads = std::max(16, 2 * options.n_parallel + 8);
-    ho.read_timeout_s = options.timeout_s;
+    // --timeout bounds a client that stops reading a response; requests themselves must
+    // arrive within the front's own deadlines (seconds, see http_server.h).
     ho.write_timeout_s = options.timeout_s;
-    HttpServer http(router, ho);
+    ho.ssl_key_file = options.ssl_key_file;
+    ho.ssl_cert_file = options.ssl_cert_file;
+    std::unique_ptr<HttpServer> http_owner;
     try {
-        http.bind();
+        http_owner = std::make_unique<HttpServer>(router, ho);
+        http_owner->bind();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;
     }
+    HttpServer& http = *http_owner;
     g_signal_count.store(0);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::thread http_thread([&http] { http.run(); });
-    std::fprintf(stderr, "server listening on http://%s:%d (loading model %s)\n", options.host.c_str(),
+    std::fprintf(stderr, "server listening on %s://%s:%d (loading model %s)\n", http.tls() ? "https" : "http", options.host.c_str(),
                  http.port(), options.model.empty() ? "found beside the program" : options.model.c_str());
 
     std::atomic<bool> load_done{false};
