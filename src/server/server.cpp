@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/memory_lock.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
 
@@ -53,13 +54,18 @@ void load(ServerContext& server) {
     LoadedModel loaded = load_model(o.model, load_options);
     server.model = std::move(loaded.model);
     server.model_path = loaded.display;
+    if (o.mlock) {
+        const std::string why = lock_mapped_memory();
+        if (!why.empty()) std::fprintf(stderr, "warning: --mlock: %s\n", why.c_str());
+    }
 
     ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = uint32_t(std::max(1, o.n_parallel));
-    cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_batch = std::max(1u, o.forward_batch());
     cp.n_threads = o.n_threads;
+    cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;
     // --embeddings makes the context return hidden states instead of logits, so the
@@ -78,6 +84,8 @@ void load(ServerContext& server) {
 
     server.defaults.sampling = o.sampling;
     server.defaults.n_predict = o.n_predict;
+    server.defaults.n_keep = o.n_keep;
+    server.defaults.ignore_eos = o.ignore_eos;
     SchedulerOptions so;
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;
@@ -111,7 +119,7 @@ int run_server(const Options& options) {
     HttpServerOptions ho;
     ho.host = options.host;
     ho.port = options.port;
-    ho.n_threads = std::max(16, 2 * options.n_parallel + 8);
+    ho.n_threads = options.n_threads_http > 0 ? options.n_threads_http : std::max(16, 2 * options.n_parallel + 8);
     ho.read_timeout_s = options.timeout_s;
     ho.write_timeout_s = options.timeout_s;
     HttpServer http(router, ho);
