@@ -15,6 +15,11 @@
 #include <cctype>
 #include <stdexcept>
 
+// httplib caps bodies sent as application/x-www-form-urlencoded at 8 KiB (413), apart from
+// the payload limit set below. `curl -d` sends JSON with exactly that type, and llama-server
+// reads any body as JSON whatever its type, so only the payload limit applies here.
+#define CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH SIZE_MAX
+#include <cstdint>
 #include <httplib.h>
 
 #include "server/errors.h"
