@@ -206,9 +206,7 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
             if (!so->is_object()) throw bad_field("stream_options", "must be an object");
             p.include_usage = json_bool(*so, "include_usage", false);
         }
-        if (body.contains("n") && json_int(body, "n", 1, 1, 1) != 1) {
-            throw bad_field("n", "must be 1");
-        }
+        p.n_choices = int32_t(json_int(body, "n", 1, 1, 128));
     }
     return p;
 }

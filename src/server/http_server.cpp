@@ -42,6 +42,11 @@
 // poll() instead of select(): select cannot watch a socket numbered above FD_SETSIZE (1024),
 // and with hundreds of connection slots the numbers get there.
 #define CPPHTTPLIB_USE_POLL
+// httplib caps bodies sent as application/x-www-form-urlencoded at 8 KiB (413), apart from
+// the payload limit set below. `curl -d` sends JSON with exactly that type, and llama-server
+// reads any body as JSON whatever its type, so only the payload limit applies here.
+#define CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH SIZE_MAX
+#include <cstdint>
 #include <httplib.h>
 
 #include "base/free_memory.h"

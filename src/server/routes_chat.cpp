@@ -134,62 +134,83 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
     check_prompt_bytes(server, content_bytes(body));
     const std::string prompt = render_chat(server, body);
-    auto task = std::make_shared<Task>();
-    task->prompt = tokenize_chat(server, prompt);
-    validate_prompt(server, task->prompt);
-    task->params = params;
-    server.scheduler->submit(task);
+    // n > 1: n tasks with the same prompt and settings share one channel; event index j is
+    // choice j. A fixed seed gives n equal choices, as in llama-server.
+    const std::vector<int32_t> tokens = tokenize_chat(server, prompt);
+    validate_prompt(server, tokens);
+    const size_t n_choices = size_t(std::max(1, params.n_choices));
+    auto channel = std::make_shared<TaskChannel>();
+    for (size_t j = 0; j < n_choices; ++j) {
+        auto task = std::make_shared<Task>();
+        task->index = int32_t(j);
+        task->prompt = tokens;
+        task->params = params;
+        task->channel = channel;
+        server.scheduler->submit(task);
+    }
 
     const std::string id = random_id("chatcmpl-");
     const int64_t created = unix_time();
     const std::string model = server.model_alias;
     const bool logprobs = params.sampling.n_probs > 0;
     if (!params.stream) {
-        auto results = wait_results(task->channel, 1);
-        const TaskEvent& f = results[0].final;
-        nlohmann::json choice = {
-            {"index", 0},
-            {"message", {{"role", "assistant"}, {"content", f.text}}},
-            {"finish_reason", finish_reason(f.stop_type)},
-            {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, results[0].probs)}}
-                                  : nlohmann::json(nullptr)},
-        };
+        auto results = wait_results(channel, n_choices);
+        nlohmann::json choices = nlohmann::json::array();
+        int32_t n_generated = 0;
+        for (const TaskResult& r : results) {
+            const TaskEvent& f = r.final;
+            choices.push_back({
+                {"index", f.index},
+                {"message", {{"role", "assistant"}, {"content", f.text}}},
+                {"finish_reason", finish_reason(f.stop_type)},
+                {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, r.probs)}}
+                                      : nlohmann::json(nullptr)},
+            });
+            n_generated += f.timings.predicted_n;
+        }
+        const TaskEvent& last = results.back().final;
         res.set_json(openai_object({id, "chat.completion", created, model},
-                                   {{"choices", nlohmann::json::array({choice})},
-                                    {"usage", usage_json(f.n_prompt, f.timings.predicted_n)},
-                                    {"timings", timings_json(f.timings, f.n_cached)}}));
+                                   {{"choices", choices},
+                                    {"usage", usage_json(results[0].final.n_prompt, n_generated)},
+                                    {"timings", timings_json(last.timings, last.n_cached)}}));
         return;
     }
     res.content_type = "text/event-stream";
     ServerContext* s = &server;
-    auto channel = task->channel;
     const bool include_usage = params.include_usage;
-    res.stream = [s, channel, id, created, model, logprobs, include_usage](StreamSink& sink) {
+    res.stream = [s, channel, id, created, model, logprobs, include_usage, n_choices](StreamSink& sink) {
         auto chunk = [&](const nlohmann::json& choices) {
             return openai_object({id, "chat.completion.chunk", created, model}, {{"choices", choices}});
         };
-        // The first chunk announces the assistant role, as OpenAI does.
-        nlohmann::json first = chunk(nlohmann::json::array(
-            {{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", nullptr}}}, {"finish_reason", nullptr}}}));
-        if (!sink.write(sse_data(first))) {
-            channel->cancel();
-            return;
+        // The first chunk of each choice announces the assistant role, as OpenAI does.
+        for (size_t j = 0; j < n_choices; ++j) {
+            nlohmann::json first = chunk(nlohmann::json::array(
+                {{{"index", j}, {"delta", {{"role", "assistant"}, {"content", nullptr}}}, {"finish_reason", nullptr}}}));
+            if (!sink.write(sse_data(first))) {
+                channel->cancel();
+                return;
+            }
         }
-        stream_events(sink, channel, 1, [&](const TaskEvent& e) -> std::string {
+        size_t n_final = 0;
+        int32_t n_prompt = 0, n_generated = 0;
+        stream_events(sink, channel, n_choices, [&](const TaskEvent& e) -> std::string {
             if (e.kind == TaskEvent::Kind::kProgress) return "";
             if (e.kind == TaskEvent::Kind::kPartial) {
                 if (e.text.empty() && e.probs.empty()) return "";
-                nlohmann::json choice = {{"index", 0}, {"delta", {{"content", e.text}}}, {"finish_reason", nullptr}};
+                nlohmann::json choice = {{"index", e.index}, {"delta", {{"content", e.text}}}, {"finish_reason", nullptr}};
                 if (logprobs) choice["logprobs"] = {{"content", chat_logprobs_json(*s, e.probs)}};
                 return sse_data(chunk(nlohmann::json::array({choice})));
             }
             nlohmann::json last = chunk(nlohmann::json::array(
-                {{{"index", 0}, {"delta", nlohmann::json::object()}, {"finish_reason", finish_reason(e.stop_type)}}}));
+                {{{"index", e.index}, {"delta", nlohmann::json::object()}, {"finish_reason", finish_reason(e.stop_type)}}}));
             last["timings"] = timings_json(e.timings, e.n_cached);
             std::string out = sse_data(last);
+            n_prompt = e.n_prompt;
+            n_generated += e.timings.predicted_n;
+            if (++n_final < n_choices) return out;
             if (include_usage) {
                 nlohmann::json usage = chunk(nlohmann::json::array());
-                usage["usage"] = usage_json(e.n_prompt, e.timings.predicted_n);
+                usage["usage"] = usage_json(n_prompt, n_generated);
                 out += sse_data(usage);
             }
             return out + sse_done();

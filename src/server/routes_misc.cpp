@@ -49,8 +49,14 @@ void handle_props(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         {"build_info", build_info()},
         {"cpu_kernels", cpu_level_name(selected_cpu_level())},
         {"cpu_features", cpu_features()},
-        {"modalities", {{"vision", false}, {"audio", false}}},
-        {"webui", server.ui != nullptr},
+        {"modalities", {{"vision", false}, {"video", false}, {"audio", false}}},
+        {"endpoint_slots", server.options.slots},
+        {"endpoint_props", false},   // POST /props (--props) is not implemented
+        {"endpoint_metrics", server.options.metrics},
+        {"ui", server.ui != nullptr},
+        {"ui_settings", nlohmann::json::object()},
+        {"webui", server.ui != nullptr},   // the older name of "ui"
+        {"cors_proxy_enabled", false},
         {"is_sleeping", false},
     });
 }

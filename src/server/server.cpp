@@ -6,6 +6,7 @@
 
 #include "app/model_source.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/memory_lock.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
 
@@ -54,13 +56,18 @@ void load(ServerContext& server) {
     LoadedModel loaded = load_model(o.model, load_options);
     server.model = std::move(loaded.model);
     server.model_path = loaded.display;
+    if (o.mlock) {
+        const std::string why = lock_mapped_memory();
+        if (!why.empty()) std::fprintf(stderr, "warning: --mlock: %s\n", why.c_str());
+    }
 
     ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = uint32_t(std::max(1, o.n_parallel));
-    cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_batch = std::max(1u, o.forward_batch());
     cp.n_threads = o.n_threads;
+    cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;
     // --embeddings makes the context return hidden states instead of logits, so the
@@ -79,6 +86,8 @@ void load(ServerContext& server) {
 
     server.defaults.sampling = o.sampling;
     server.defaults.n_predict = o.n_predict;
+    server.defaults.n_keep = o.n_keep;
+    server.defaults.ignore_eos = o.ignore_eos;
     SchedulerOptions so;
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;
@@ -121,6 +130,10 @@ int run_server(const Options& options) {
     // --timeout bounds a client that stops reading a response; requests themselves must
     // arrive within the front's own deadlines (seconds, see http_server.h).
     ho.write_timeout_s = options.timeout_s;
+    if (options.n_threads_http > 0) {
+        ho.max_connections = options.n_threads_http;
+        ho.max_connections_per_address = std::min(ho.max_connections_per_address, ho.max_connections);
+    }
     ho.ssl_key_file = options.ssl_key_file;
     ho.ssl_cert_file = options.ssl_cert_file;
     std::unique_ptr<HttpServer> http_owner;
