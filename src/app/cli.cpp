@@ -58,6 +58,7 @@ int run_cli(const Options& o) {
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = 1;
     cp.n_batch = o.n_batch;
+    cp.n_ubatch = std::max(1u, o.n_ubatch);
     cp.n_threads = o.n_threads;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;

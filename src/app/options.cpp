@@ -251,6 +251,10 @@ std::vector<OptionSpec> build_table() {
     t.push_back(int_option<uint32_t>({"-b", "--batch-size"}, "N", G::kCommon, "LLAMA_ARG_BATCH",
                                      "largest number of tokens evaluated in one forward pass", 1, 1 << 20,
                                      [](Options& o) -> uint32_t& { return o.n_batch; }));
+    t.push_back(int_option<uint32_t>({"-ub", "--ubatch-size"}, "N", G::kCommon, "LLAMA_ARG_UBATCH",
+                                     "physical batch: most tokens in one forward pass (a batch is split "
+                                     "into passes of this size; sliding-window layers keep window + N cells)",
+                                     1, 1 << 20, [](Options& o) -> uint32_t& { return o.n_ubatch; }));
     t.push_back(make({"-t", "--threads"}, ValueKind::kInt, "N", G::kCommon, "LLAMA_ARG_THREADS",
                      "number of CPU threads (-1 or 0 = the number of physical cores)",
                      [] { return std::string("-1"); },

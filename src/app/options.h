@@ -41,7 +41,8 @@ struct Options {
     int32_t n_predict = -1;          // -n/--n-predict: tokens to generate; -1 = until end/full
     uint32_t n_ctx = 0;              // -c/--ctx-size: 0 = model's trained length capped by n_ctx_max
     uint32_t n_ctx_max = 8192;       // --ctx-size-max (ours)
-    uint32_t n_batch = 2048;         // -b/--batch-size: most tokens per forward pass
+    uint32_t n_batch = 2048;         // -b/--batch-size: most tokens per scheduled batch
+    uint32_t n_ubatch = 512;         // -ub/--ubatch-size: most tokens per forward pass
     int32_t n_threads = 0;           // -t/--threads: 0 = number of physical cores
     TensorType cache_type_k = TensorType::kF16;   // -ctk/--cache-type-k
     TensorType cache_type_v = TensorType::kF16;   // -ctv/--cache-type-v

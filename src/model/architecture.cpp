@@ -20,6 +20,7 @@ constexpr Architecture kArchitectures[] = {
     {"smollm3", create_smollm3_model},
     {"olmo2", create_olmo2_model},
     {"mistral3", create_mistral3_model},
+    {"gemma4", create_gemma4_model},
 };
 
 }  // namespace

@@ -29,6 +29,16 @@ public:
         moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
     }
 
+    // The sliding blocks keep only their window (a ring of cells).
+    std::vector<LayerStateSpec> state_layers() const override {
+        std::vector<LayerStateSpec> layers;
+        for (const AttentionConfig& c : attention_) {
+            layers.push_back(LayerStateSpec::key_value(hparams_.n_head_kv, hparams_.head_dim_k, hparams_.head_dim_v,
+                                                       c.window));
+        }
+        return layers;
+    }
+
 protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;

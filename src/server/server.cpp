@@ -59,6 +59,7 @@ void load(ServerContext& server) {
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = uint32_t(std::max(1, o.n_parallel));
     cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_ubatch = std::max(1u, o.n_ubatch);
     cp.n_threads = o.n_threads;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;

@@ -3,7 +3,9 @@
 //  - check_topk: teacher-forced top-10 log-probabilities, one decode per prompt asking for
 //    every position, our log-softmax (log Z in double) looked up at each reference id;
 //    a position whose recorded llama.cpp noise (its own batched versus one-token paths,
-//    positions[i].noise, when the file has it) exceeds `near_tie` is listed and skipped;
+//    positions[i].noise, when the file has it) exceeds `near_tie` is listed and skipped,
+//    and a different top-1 id where llama.cpp's two best are closer than `near_tie` is
+//    listed, not counted as a disagreement;
 //  - check_greedy: the prompt in one decode, then one-token decodes, compared with the
 //    reference ids up to the first step whose reference margin is below `min_margin`;
 //  - generated_model: a test model made at test time by one of the repository's
@@ -107,6 +109,9 @@ inline int32_t best_id(const float* logits, int64_t n) {
 struct Figures {
     double max_abs = 0.0, mean_abs = 0.0;
     int positions = 0, top1_same = 0;
+    // Top-1 ids that differ where llama.cpp's two best are closer than `near_tie`: not
+    // counted as disagreements ("prompt:position").
+    std::vector<std::string> top1_ties;
     int greedy_compared = 0, greedy_same = 0;
     std::vector<std::string> near_ties;   // "prompt:position" skipped by check_topk
 };
@@ -146,7 +151,12 @@ inline void check_topk(Model& model, const json& ref, const ContextParams& param
                 ++count;
             }
             ++f.positions;
-            f.top1_same += best_id(logits, n_vocab) == position.at("top").at(0).at(0).get<int32_t>();
+            const json& ref_top = position.at("top");
+            if (best_id(logits, n_vocab) == ref_top.at(0).at(0).get<int32_t>()) {
+                ++f.top1_same;
+            } else if (ref_top.at(0).at(1).get<double>() - ref_top.at(1).at(1).get<double>() < near_tie) {
+                f.top1_ties.push_back(std::to_string(&prompt - &ref.at("prompts")[0]) + ":" + std::to_string(i));
+            }
         }
     }
     f.mean_abs = count ? total / double(count) : 1e9;
@@ -201,13 +211,14 @@ inline void expect_within(const Figures& f, const Limits& limits, int n_position
     EXPECT_LE(f.near_ties.size() - size_t(greedy_ties), max_near_ties);
     EXPECT_LE(f.max_abs, limits.max_abs);
     EXPECT_LE(f.mean_abs, limits.mean_abs);
-    EXPECT_GE(double(f.top1_same), limits.top1_fraction * f.positions);
+    EXPECT_GE(double(f.top1_same), limits.top1_fraction * double(f.positions - int(f.top1_ties.size())));
     EXPECT_GT(f.greedy_compared, 0);
 }
 
 inline std::string near_tie_list(const Figures& f) {
     std::string ties;
     for (const std::string& t : f.near_ties) ties += " " + t;
+    for (const std::string& t : f.top1_ties) ties += " top-1 " + t;
     return ties.empty() ? " none" : ties;
 }
 
