@@ -134,8 +134,9 @@ int run_server(const Options& options) {
         try {
             load(server);
             server.state.store(ServerState::kReady);
-            std::fprintf(stderr, "model loaded; %d slot(s), %d context positions each\n",
-                         server.scheduler->n_slots(), server.scheduler->n_ctx_slot());
+            std::fprintf(stderr, "model loaded; %d slot(s), %d context positions each, %.1f MiB of KV cache\n",
+                         server.scheduler->n_slots(), server.scheduler->n_ctx_slot(),
+                         double(server.context->state_bytes()) / (1024.0 * 1024.0));
         } catch (const std::exception& e) {
             server.load_error = e.what();
             server.state.store(ServerState::kFailed);
