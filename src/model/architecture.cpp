@@ -17,6 +17,9 @@ constexpr Architecture kArchitectures[] = {
     {"qwen3moe", create_qwen3moe_model},
     {"glm4moe", create_glm4moe_model},
     {"gpt-oss", create_gpt_oss_model},
+    {"lfm2", create_lfm2_model},
+    {"qwen35", create_qwen35_model},
+    {"qwen35moe", create_qwen35moe_model},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gguf/gguf.h"
 #include "model/model.h"
@@ -19,5 +20,9 @@ void read_common_hparams(const GgufFile& file, ModelHparams& hp);
 // A count that llama.cpp allows to be given per layer (an array). Returns the single value;
 // an array whose entries differ is reported as unsupported. `fallback` < 0: required.
 uint32_t read_uniform_u32(const GgufFile& file, const std::string& key, int64_t fallback);
+
+// A count given per layer (an array of n_layer values) or once for all layers.
+std::vector<uint32_t> read_per_layer_u32(const GgufFile& file, const std::string& key, uint32_t n_layer,
+                                         int64_t fallback);
 
 }  // namespace mmojo

@@ -1,0 +1,154 @@
+// The gated delta rule, token by token and chunk-wise (see delta_net.h).
+#include "ops/delta_net.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "base/thread_pool.h"
+
+namespace mmojo {
+
+namespace {
+
+float dot(const float* a, const float* b, int64_t n) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// Strides of one token's rows.
+struct Rows {
+    int64_t qk, v, h;
+};
+
+Rows rows_of(const DeltaNetShape& s) { return {s.n_k_heads * s.head_dim, s.n_v_heads * s.head_dim, s.n_v_heads}; }
+
+void recurrent_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t h, float* S, float* out) {
+    const int64_t d = shape.head_dim;
+    const int64_t hk = h % shape.n_k_heads;
+    const Rows r = rows_of(shape);
+    const float scale = 1.0f / std::sqrt(float(d));
+    for (int64_t t = 0; t < in.n_tokens; ++t) {
+        const float* q = in.q + t * r.qk + hk * d;
+        const float* k = in.k + t * r.qk + hk * d;
+        const float* v = in.v + t * r.v + h * d;
+        const float decay = std::exp(in.g[t * r.h + h]);
+        const float beta = in.beta[t * r.h + h];
+        float* o = out + t * r.v + h * d;
+        for (int64_t j = 0; j < d; ++j) {
+            float* row = S + j * d;
+            for (int64_t i = 0; i < d; ++i) row[i] *= decay;
+            const float delta = beta * (v[j] - dot(row, k, d));
+            axpy(delta, k, row, d);
+            o[j] = dot(row, q, d) * scale;
+        }
+    }
+}
+
+// One head over all tokens, C at a time. Work buffers are per call (a few C x d floats).
+void chunked_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t C, int64_t h, float* S, float* out) {
+    const int64_t d = shape.head_dim;
+    const int64_t hk = h % shape.n_k_heads;
+    const Rows r = rows_of(shape);
+    const float scale = 1.0f / std::sqrt(float(d));
+    std::vector<float> q(size_t(C * d)), k(size_t(C * d));
+    std::vector<float> u(size_t(C * d)), w(size_t(C * d));   // T beta v and T beta Γ k (then d_t)
+    std::vector<float> G(static_cast<size_t>(C)), kk(size_t(C * C)), qk(size_t(C * C)), sw(static_cast<size_t>(d));
+
+    for (int64_t t0 = 0; t0 < in.n_tokens; t0 += C) {
+        const int64_t n = std::min(C, in.n_tokens - t0);
+        float acc = 0.0f;
+        for (int64_t t = 0; t < n; ++t) {
+            const int64_t row = t0 + t;
+            acc += in.g[row * r.h + h];
+            G[size_t(t)] = acc;
+            const float* qs = in.q + row * r.qk + hk * d;
+            for (int64_t i = 0; i < d; ++i) q[size_t(t * d + i)] = qs[i] * scale;
+            std::copy(in.k + row * r.qk + hk * d, in.k + row * r.qk + (hk + 1) * d, k.begin() + t * d);
+        }
+        // Gram matrices inside the chunk (lower triangle with the diagonal).
+        for (int64_t t = 0; t < n; ++t) {
+            for (int64_t s = 0; s <= t; ++s) {
+                const float decay = std::exp(G[size_t(t)] - G[size_t(s)]);
+                kk[size_t(t * C + s)] = dot(&k[size_t(t * d)], &k[size_t(s * d)], d) * decay;
+                qk[size_t(t * C + s)] = dot(&q[size_t(t * d)], &k[size_t(s * d)], d) * decay;
+            }
+        }
+        // Forward substitution: x_t = b_t - beta_t sum_{s<t} kk[t][s] x_s for both right-hand
+        // sides b = beta v (-> u) and b = beta Γ k (-> w).
+        for (int64_t t = 0; t < n; ++t) {
+            const int64_t row = t0 + t;
+            const float beta = in.beta[row * r.h + h];
+            const float gamma = std::exp(G[size_t(t)]);
+            float* ut = &u[size_t(t * d)];
+            float* wt = &w[size_t(t * d)];
+            const float* v = in.v + row * r.v + h * d;
+            for (int64_t i = 0; i < d; ++i) {
+                ut[i] = beta * v[i];
+                wt[i] = beta * gamma * k[size_t(t * d + i)];
+            }
+            for (int64_t s = 0; s < t; ++s) {
+                const float a = -beta * kk[size_t(t * C + s)];
+                axpy(a, &u[size_t(s * d)], ut, d);
+                axpy(a, &w[size_t(s * d)], wt, d);
+            }
+        }
+        // d_t = u_t - S_0 w_t (into u), and the part of o_t that reads S_0: Γ_t S_0 q_t.
+        for (int64_t t = 0; t < n; ++t) {
+            float* ut = &u[size_t(t * d)];
+            const float* wt = &w[size_t(t * d)];
+            const float* qt = &q[size_t(t * d)];
+            const float gamma = std::exp(G[size_t(t)]);
+            float* o = out + (t0 + t) * r.v + h * d;
+            for (int64_t j = 0; j < d; ++j) {
+                const float* Sj = S + j * d;
+                ut[j] -= dot(Sj, wt, d);
+                sw[size_t(j)] = gamma * dot(Sj, qt, d);
+            }
+            std::copy(sw.begin(), sw.end(), o);
+        }
+        // o_t += sum_{s<=t} qk[t][s] d_s.
+        for (int64_t t = 0; t < n; ++t) {
+            float* o = out + (t0 + t) * r.v + h * d;
+            for (int64_t s = 0; s <= t; ++s) axpy(qk[size_t(t * C + s)], &u[size_t(s * d)], o, d);
+        }
+        // S = Γ_n S + sum_s (Γ_n / Γ_s) d_s k_s^T.
+        const float gamma_n = std::exp(G[size_t(n - 1)]);
+        std::vector<float>& kd = w;   // reuse: k_s scaled by Γ_n / Γ_s
+        for (int64_t s = 0; s < n; ++s) {
+            const float f = std::exp(G[size_t(n - 1)] - G[size_t(s)]);
+            for (int64_t i = 0; i < d; ++i) kd[size_t(s * d + i)] = f * k[size_t(s * d + i)];
+        }
+        for (int64_t j = 0; j < d; ++j) {
+            float* Sj = S + j * d;
+            for (int64_t i = 0; i < d; ++i) Sj[i] *= gamma_n;
+            for (int64_t s = 0; s < n; ++s) axpy(u[size_t(s * d + j)], &kd[size_t(s * d)], Sj, d);
+        }
+    }
+}
+
+}  // namespace
+
+void delta_net_recurrent(ThreadPool& pool, const DeltaNetShape& shape, const DeltaNetInput& in,
+                         float* state, float* out) {
+    const int64_t dd = shape.head_dim * shape.head_dim;
+    pool.parallel_for(shape.n_v_heads, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t h = begin; h < end; ++h) recurrent_head(shape, in, h, state + h * dd, out);
+    });
+}
+
+void delta_net_chunked(ThreadPool& pool, const DeltaNetShape& shape, const DeltaNetInput& in,
+                       int64_t chunk_size, float* state, float* out) {
+    const int64_t dd = shape.head_dim * shape.head_dim;
+    const int64_t C = std::max<int64_t>(1, chunk_size);
+    pool.parallel_for(shape.n_v_heads, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t h = begin; h < end; ++h) chunked_head(shape, in, C, h, state + h * dd, out);
+    });
+}
+
+}  // namespace mmojo
