@@ -11,12 +11,6 @@ namespace mmojo {
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
-}
-
 void axpy(float a, const float* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
@@ -28,11 +22,15 @@ struct Rows {
 
 Rows rows_of(const DeltaNetShape& s) { return {s.n_k_heads * s.head_dim, s.n_v_heads * s.head_dim, s.n_v_heads}; }
 
-void recurrent_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t h, float* S, float* out) {
+// The state is kept transposed, St = S^T (row i: key dimension i, column j: value
+// dimension j), so every product below runs along contiguous rows of St (axpy) and
+// vectorizes without reordering a sum.
+void recurrent_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t h, float* St, float* out) {
     const int64_t d = shape.head_dim;
     const int64_t hk = h % shape.n_k_heads;
     const Rows r = rows_of(shape);
     const float scale = 1.0f / std::sqrt(float(d));
+    std::vector<float> sk(static_cast<size_t>(d));
     for (int64_t t = 0; t < in.n_tokens; ++t) {
         const float* q = in.q + t * r.qk + hk * d;
         const float* k = in.k + t * r.qk + hk * d;
@@ -40,25 +38,33 @@ void recurrent_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t
         const float decay = std::exp(in.g[t * r.h + h]);
         const float beta = in.beta[t * r.h + h];
         float* o = out + t * r.v + h * d;
-        for (int64_t j = 0; j < d; ++j) {
-            float* row = S + j * d;
-            for (int64_t i = 0; i < d; ++i) row[i] *= decay;
-            const float delta = beta * (v[j] - dot(row, k, d));
-            axpy(delta, k, row, d);
-            o[j] = dot(row, q, d) * scale;
+        // S <- decay S;  sk = S k
+        std::fill(sk.begin(), sk.end(), 0.0f);
+        for (int64_t i = 0; i < d; ++i) {
+            float* row = St + i * d;
+            for (int64_t j = 0; j < d; ++j) row[j] *= decay;
+            axpy(k[i], row, sk.data(), d);
+        }
+        // d = beta (v - S k);  S <- S + d k^T;  o = S q / sqrt(d)
+        for (int64_t j = 0; j < d; ++j) sk[size_t(j)] = beta * (v[j] - sk[size_t(j)]);
+        std::fill(o, o + d, 0.0f);
+        for (int64_t i = 0; i < d; ++i) {
+            float* row = St + i * d;
+            axpy(k[i], sk.data(), row, d);
+            axpy(q[i] * scale, row, o, d);
         }
     }
 }
 
 // One head over all tokens, C at a time. Work buffers are per call (a few C x d floats).
-void chunked_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t C, int64_t h, float* S, float* out) {
+void chunked_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t C, int64_t h, float* St, float* out) {
     const int64_t d = shape.head_dim;
     const int64_t hk = h % shape.n_k_heads;
     const Rows r = rows_of(shape);
     const float scale = 1.0f / std::sqrt(float(d));
-    std::vector<float> q(size_t(C * d)), k(size_t(C * d));
+    std::vector<float> q(size_t(C * d)), k(size_t(C * d)), kt(size_t(d * C));
     std::vector<float> u(size_t(C * d)), w(size_t(C * d));   // T beta v and T beta Γ k (then d_t)
-    std::vector<float> G(static_cast<size_t>(C)), kk(size_t(C * C)), qk(size_t(C * C)), sw(static_cast<size_t>(d));
+    std::vector<float> G(static_cast<size_t>(C)), kk(size_t(C * C)), qk(size_t(C * C));
 
     for (int64_t t0 = 0; t0 < in.n_tokens; t0 += C) {
         const int64_t n = std::min(C, in.n_tokens - t0);
@@ -68,15 +74,28 @@ void chunked_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t C
             acc += in.g[row * r.h + h];
             G[size_t(t)] = acc;
             const float* qs = in.q + row * r.qk + hk * d;
-            for (int64_t i = 0; i < d; ++i) q[size_t(t * d + i)] = qs[i] * scale;
-            std::copy(in.k + row * r.qk + hk * d, in.k + row * r.qk + (hk + 1) * d, k.begin() + t * d);
+            const float* ks = in.k + row * r.qk + hk * d;
+            for (int64_t i = 0; i < d; ++i) {
+                q[size_t(t * d + i)] = qs[i] * scale;
+                k[size_t(t * d + i)] = ks[i];
+                kt[size_t(i * C + t)] = ks[i];
+            }
         }
-        // Gram matrices inside the chunk (lower triangle with the diagonal).
+        // Gram matrices inside the chunk, row t = sum_i x_t[i] K^T[i] (all n columns; only
+        // s <= t are used), times the decay between s and t.
+        std::fill(kk.begin(), kk.end(), 0.0f);
+        std::fill(qk.begin(), qk.end(), 0.0f);
         for (int64_t t = 0; t < n; ++t) {
+            float* kkt = &kk[size_t(t * C)];
+            float* qkt = &qk[size_t(t * C)];
+            for (int64_t i = 0; i < d; ++i) {
+                axpy(k[size_t(t * d + i)], &kt[size_t(i * C)], kkt, t + 1);
+                axpy(q[size_t(t * d + i)], &kt[size_t(i * C)], qkt, t + 1);
+            }
             for (int64_t s = 0; s <= t; ++s) {
                 const float decay = std::exp(G[size_t(t)] - G[size_t(s)]);
-                kk[size_t(t * C + s)] = dot(&k[size_t(t * d)], &k[size_t(s * d)], d) * decay;
-                qk[size_t(t * C + s)] = dot(&q[size_t(t * d)], &k[size_t(s * d)], d) * decay;
+                kkt[s] *= decay;
+                qkt[s] *= decay;
             }
         }
         // Forward substitution: x_t = b_t - beta_t sum_{s<t} kk[t][s] x_s for both right-hand
@@ -105,29 +124,27 @@ void chunked_head(const DeltaNetShape& shape, const DeltaNetInput& in, int64_t C
             const float* qt = &q[size_t(t * d)];
             const float gamma = std::exp(G[size_t(t)]);
             float* o = out + (t0 + t) * r.v + h * d;
-            for (int64_t j = 0; j < d; ++j) {
-                const float* Sj = S + j * d;
-                ut[j] -= dot(Sj, wt, d);
-                sw[size_t(j)] = gamma * dot(Sj, qt, d);
+            std::fill(o, o + d, 0.0f);
+            for (int64_t i = 0; i < d; ++i) {
+                const float* row = St + i * d;
+                axpy(-wt[i], row, ut, d);
+                axpy(gamma * qt[i], row, o, d);
             }
-            std::copy(sw.begin(), sw.end(), o);
         }
         // o_t += sum_{s<=t} qk[t][s] d_s.
         for (int64_t t = 0; t < n; ++t) {
             float* o = out + (t0 + t) * r.v + h * d;
             for (int64_t s = 0; s <= t; ++s) axpy(qk[size_t(t * C + s)], &u[size_t(s * d)], o, d);
         }
-        // S = Γ_n S + sum_s (Γ_n / Γ_s) d_s k_s^T.
+        // S = Γ_n S + sum_s (Γ_n / Γ_s) d_s k_s^T, i.e. row i of St gets Γ_n St[i] plus
+        // sum_s (Γ_n / Γ_s) k_s[i] d_s.
         const float gamma_n = std::exp(G[size_t(n - 1)]);
-        std::vector<float>& kd = w;   // reuse: k_s scaled by Γ_n / Γ_s
-        for (int64_t s = 0; s < n; ++s) {
-            const float f = std::exp(G[size_t(n - 1)] - G[size_t(s)]);
-            for (int64_t i = 0; i < d; ++i) kd[size_t(s * d + i)] = f * k[size_t(s * d + i)];
-        }
-        for (int64_t j = 0; j < d; ++j) {
-            float* Sj = S + j * d;
-            for (int64_t i = 0; i < d; ++i) Sj[i] *= gamma_n;
-            for (int64_t s = 0; s < n; ++s) axpy(u[size_t(s * d + j)], &kd[size_t(s * d)], Sj, d);
+        std::vector<float>& f = w;   // reuse: Γ_n / Γ_s
+        for (int64_t s = 0; s < n; ++s) f[size_t(s)] = std::exp(G[size_t(n - 1)] - G[size_t(s)]);
+        for (int64_t i = 0; i < d; ++i) {
+            float* row = St + i * d;
+            for (int64_t j = 0; j < d; ++j) row[j] *= gamma_n;
+            for (int64_t s = 0; s < n; ++s) axpy(f[size_t(s)] * kt[size_t(i * C + s)], &u[size_t(s * d)], row, d);
         }
     }
 }

@@ -1,6 +1,7 @@
 // The gated delta rule (Yang, Kautz, Hatamizadeh 2024, "Gated Delta Networks"; Qwen3-Next and
-// Qwen 3.5's linear-attention layers), per value head h with its d x d state S (row j: value
-// dimension j, column i: key dimension i) and per token t:
+// Qwen 3.5's linear-attention layers), per value head h with its d x d state S (S[j][i]:
+// value dimension j, key dimension i; stored transposed, row i of the head's d x d floats
+// holding S[.][i]) and per token t:
 //
 //     S   <- exp(g_t) S                                decay (g_t <= 0, one per head)
 //     d_t  = beta_t (v_t - S k_t)                      the correction of what S recalls for k_t

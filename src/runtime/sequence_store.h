@@ -45,6 +45,7 @@ public:
     // (recurrent layers copy their state; key/value layers need nothing).
     void seq_checkpoint(int32_t seq);
 
+    bool has_recurrent() const { return !recurrent_.empty(); }
     size_t memory_bytes() const { return kv_.memory_bytes() + recurrent_.memory_bytes(); }
     const KvCache& kv_cache() const { return kv_; }
 

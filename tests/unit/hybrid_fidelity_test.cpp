@@ -65,19 +65,21 @@ TEST_P(HybridFidelity, TopkAndGreedyMatchLlamaCpp) {
     ASSERT_EQ(topk.at("sha256"), greedy.at("sha256"));
     std::unique_ptr<Model> model = Model::load(model_path(kHybrid, topk));
     Figures f;
-    check_topk(*model, topk, c.limits.max_abs, f);
+    // Top-1 ids compared where the reference's best leads by the greedy threshold (one
+    // position of hybrid-qwen35moe-f16 leads by 0.001).
+    check_topk(*model, topk, c.limits.max_abs, f, c.limits.greedy_margin);
     check_greedy(*model, greedy, c.limits.greedy_margin, f);
     std::string ties;
     for (const std::string& t : f.near_ties) ties += " " + t;
     std::printf("[hybrid-fidelity] %-22s %-10s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  "
                 "top-1 %d/%d  greedy %d/%d  llama.cpp near-ties skipped:%s\n",
                 c.name, cpu_level_name(std::get<1>(GetParam())), f.max_abs, c.limits.max_abs,
-                f.mean_abs, c.limits.mean_abs, f.top1_same, f.positions, f.greedy_same, f.greedy_compared,
+                f.mean_abs, c.limits.mean_abs, f.top1_same, f.top1_compared, f.greedy_same, f.greedy_compared,
                 ties.empty() ? " none" : ties.c_str());
     EXPECT_LE(f.near_ties.size(), c.max_near_ties);
     EXPECT_LE(f.max_abs, c.limits.max_abs);
     EXPECT_LE(f.mean_abs, c.limits.mean_abs);
-    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * f.positions);
+    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * f.top1_compared);
     EXPECT_GT(f.greedy_compared, 0);
 }
 

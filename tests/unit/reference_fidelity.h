@@ -109,12 +109,15 @@ inline int32_t best_id(const float* logits, int64_t n) {
 struct Figures {
     double max_abs = 0.0, mean_abs = 0.0;
     int positions = 0, top1_same = 0;
+    int top1_compared = 0;                // positions whose reference top-1 leads by >= top1_margin
     int greedy_compared = 0, greedy_same = 0;
     std::vector<std::string> near_ties;   // "prompt:position" skipped
 };
 
+// top1_margin: the top-1 ids are compared where the reference's best leads its second by at
+// least this much (a closer pair is a near-tie that rounding decides either way).
 inline void check_topk(Model& model, const nlohmann::json& ref, double near_tie, Figures& f,
-                       const ContextParams& params = reference_params()) {
+                       double top1_margin = 0.0, const ContextParams& params = reference_params()) {
     Context ctx(model, params);
     const int64_t n_vocab = model.hparams().n_vocab;
     EXPECT_EQ(n_vocab, ref.at("n_vocab").get<int64_t>());
@@ -145,7 +148,11 @@ inline void check_topk(Model& model, const nlohmann::json& ref, double near_tie,
                 ++count;
             }
             ++f.positions;
-            f.top1_same += best_id(logits, n_vocab) == position.at("top").at(0).at(0).get<int32_t>();
+            const nlohmann::json& ranked = position.at("top");
+            if (ranked.at(0).at(1).get<double>() - ranked.at(1).at(1).get<double>() >= top1_margin) {
+                ++f.top1_compared;
+                f.top1_same += best_id(logits, n_vocab) == ranked.at(0).at(0).get<int32_t>();
+            }
         }
     }
     f.mean_abs = count ? total / double(count) : 1e9;
