@@ -6,7 +6,8 @@
 // Shapes of Qwen3.5's linear-attention layers (16 key and 16 value heads of 128; Qwen3.5-0.8B
 // and -2B); one layer, random L2-normalized q and k, decays in (0.6, 1). The two forms run
 // alternately, -r times each after a warm-up, so machine load hits both alike; prints the
-// median time of each, tokens/s, the ratio, and the largest output difference.
+// median time of each, tokens/s, the ratio, and the largest output difference. Kernels of
+// the best level this CPU has.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_features.h"
 #include "base/thread_pool.h"
+#include "kernels/dispatch.h"
 #include "ops/delta_net.h"
 
 using namespace mmojo;
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
     for (float& f : g) f = std::log(decay(rng));
     for (float& f : beta) f = unit(rng);
 
+    select_kernels(detect_cpu_level());
+    std::printf("kernels: %s\n", cpu_level_name(detect_cpu_level()));
     ThreadPool pool(threads);
     const DeltaNetInput in{q.data(), k.data(), v.data(), g.data(), beta.data(), n};
     std::vector<float> state(size_t(shape.state_floats())), out_r(size_t(n * row_v)), out_c(out_r.size());

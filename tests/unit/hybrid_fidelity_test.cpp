@@ -65,9 +65,9 @@ TEST_P(HybridFidelity, TopkAndGreedyMatchLlamaCpp) {
     ASSERT_EQ(topk.at("sha256"), greedy.at("sha256"));
     std::unique_ptr<Model> model = Model::load(model_path(kHybrid, topk));
     Figures f;
-    // Top-1 ids compared where the reference's best leads by the greedy threshold (one
-    // position of hybrid-qwen35moe-f16 leads by 0.001).
-    check_topk(*model, topk, c.limits.max_abs, f, c.limits.greedy_margin);
+    // Top-1 ids compared where the reference's best leads by 0.05 or more (one position of
+    // hybrid-qwen35moe-f16 leads by 0.001: a near-tie that rounding decides).
+    check_topk(*model, topk, c.limits.max_abs, f, 0.05);
     check_greedy(*model, greedy, c.limits.greedy_margin, f);
     std::string ties;
     for (const std::string& t : f.near_ties) ties += " " + t;
