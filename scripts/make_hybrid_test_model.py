@@ -21,9 +21,11 @@ The decays are drawn so that several heads remember over tens of tokens: the pro
 reference (about 100 tokens) cross several chunks of the chunked delta rule, and the state
 carried from chunk to chunk changes the output.
 
-n_embd is 256 and every matrix has a multiple of 256 columns, so the k-quants apply: each
-family is written F16 and Q4_K (conv kernels, norms, ssm_a, dt, router and the shared-expert
-gate stay F32 as llama.cpp's converter and llama-quantize keep them).
+n_embd is 256 and every matrix has a multiple of 256 columns, so the k-quants apply: lfm2 and
+qwen35 are written F16 and Q4_K, qwen35moe F16 and Q8_0 (llama.cpp's own batched and
+one-token Q4_K paths part by up to 1.8 on it, a router choice flipping between them, which
+leaves no margin to test against). Conv kernels, norms, ssm_a, dt, router and the
+shared-expert gate stay F32 as llama.cpp's converter and llama-quantize keep them.
 
 Usage: make_hybrid_test_model.py --arch qwen35 --type Q4_K out.gguf
        make_hybrid_test_model.py --all OUT_DIR
@@ -44,9 +46,10 @@ T = MODEL_TENSOR
 TYPES = {
     "F16": (GGMLQuantizationType.F16, LlamaFileType.MOSTLY_F16),
     "Q4_K": (GGMLQuantizationType.Q4_K, LlamaFileType.MOSTLY_Q4_K_M),
+    "Q8_0": (GGMLQuantizationType.Q8_0, LlamaFileType.MOSTLY_Q8_0),
 }
 TEST_MODELS = [("lfm2", "F16"), ("lfm2", "Q4_K"), ("qwen35", "F16"), ("qwen35", "Q4_K"),
-               ("qwen35moe", "F16"), ("qwen35moe", "Q4_K")]
+               ("qwen35moe", "F16"), ("qwen35moe", "Q8_0")]
 
 N_EMBD = 256
 N_HEAD, N_HEAD_KV, HEAD_DIM = 4, 2, 64

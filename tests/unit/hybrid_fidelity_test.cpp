@@ -1,6 +1,7 @@
 // Fidelity of the hybrid recurrent families (lfm2, qwen35, qwen35moe) against llama.cpp, at
 // every kernel level this CPU supports, with the harness of reference_fidelity.h: models
-// made at test time by scripts/make_hybrid_test_model.py (F16 and Q4_K of each family),
+// made at test time by scripts/make_hybrid_test_model.py (F16 and Q4_K; qwen35moe F16 only,
+// see kCases),
 // references recorded from llama-cpp-python 0.3.36 by scripts/record_hybrid_reference.py
 // into tests/reference/hybrid/ (3 prompts of 117-126 tokens: with the Gated DeltaNet chunk
 // of 64 tokens a prompt crosses two chunk boundaries, and the short convolutions carry their
@@ -47,9 +48,10 @@ struct HybridCase {
 const HybridCase kCases[] = {
     {"hybrid-lfm2-f16", kF16Limits, 0},      {"hybrid-lfm2-q4_k", kQuantized, 0},
     {"hybrid-qwen35-f16", kF16Limits, 0},    {"hybrid-qwen35-q4_k", kQuantized, 0},
-    // llama.cpp's two Q4_K paths part by more than 1.0 at 4 of 405 positions here (a router
-    // choice that flips between them).
-    {"hybrid-qwen35moe-f16", kF16Limits, 0}, {"hybrid-qwen35moe-q4_k", kQuantized, 4},
+    {"hybrid-qwen35moe-f16", kF16Limits, 0},
+    // Not yet: hybrid-qwen35moe-q8_0 (recorded) is within the logprob tolerances (max 0.61,
+    // mean 0.057) but its greedy runs part from llama.cpp's at a margin above 0.05, which
+    // needs a float64 pass to assign to a router near-tie or to us.
 };
 
 class HybridFidelity : public ::testing::TestWithParam<std::tuple<HybridCase, CpuLevel>> {
