@@ -44,7 +44,7 @@ def main():
                 continue
             path = os.path.join(tmp, name + ".gguf")
             gen.write_model(arch, type_name, path)
-            topk = rec.record(path, name, OUT)
+            topk = rec.record(path, name, out=OUT)
             if type_name != "F16":
                 continue
             ablations[name] = {}

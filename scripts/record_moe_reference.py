@@ -109,19 +109,22 @@ def top10(lp):
     return [[int(i), round(float(lp[i]), 6)] for i in order]
 
 
-def record(path, name, out=OUT):
+def record(path, name, prompts=PROMPTS, n_gen=N_SEQ, n_past_prompt=None, out=OUT):
+    """Writes <name>.greedy.json and <name>.topk.json into `out`: n_gen greedy steps per
+    prompt; teacher forcing over the first N_SEQ tokens of prompt + greedy tokens, or, with
+    n_past_prompt, over the whole prompt and that many greedy tokens (long prompts)."""
     r = Runner(path)
     head = {"model": name + ".gguf", "sha256": sha256(path), "llama_cpp_commit": "llama-cpp-python " + L.__version__,
             "settings": SETTINGS}
-    greedy = dict(head, n_gen=N_SEQ, prompts=[])
+    greedy = dict(head, n_gen=n_gen, prompts=[])
     topk = dict(head, n_vocab=r.n_vocab, add_bos=bool(L.llama_vocab_get_add_bos(r.vocab)), prompts=[])
     max_noise, sum_noise, n_noise = 0.0, 0.0, 0
-    for text in PROMPTS:
+    for text in prompts:
         prompt = r.tokenize(text)
         r.clear()
         logits = r.decode(prompt, 0, False)[0]
         gen_tokens, margins = [], []
-        for step in range(N_SEQ):
+        for step in range(n_gen):
             lp = log_softmax(logits)
             best = int(np.argmax(lp))   # first maximum: the lowest id on a tie
             srt = np.sort(lp)
@@ -136,7 +139,7 @@ def record(path, name, out=OUT):
             "bytes_hex": raw.hex(), "pieces_hex": [p.hex() for p in pieces], "margins": margins,
             "eog_steps": [i for i, t in enumerate(gen_tokens) if L.llama_vocab_is_eog(r.vocab, t)]})
 
-        seq = (prompt + gen_tokens)[:N_SEQ]
+        seq = (prompt + gen_tokens)[:N_SEQ if n_past_prompt is None else len(prompt) + n_past_prompt]
         r.clear()
         rows = r.decode(seq, 0, True)
         positions = []

@@ -21,6 +21,9 @@ constexpr Architecture kArchitectures[] = {
     {"olmo2", create_olmo2_model},
     {"mistral3", create_mistral3_model},
     {"gemma4", create_gemma4_model},
+    {"lfm2", create_lfm2_model},
+    {"qwen35", create_qwen35_model},
+    {"qwen35moe", create_qwen35moe_model},
 };
 
 }  // namespace

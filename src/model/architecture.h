@@ -39,6 +39,11 @@ std::unique_ptr<Model> create_smollm3_model();
 std::unique_ptr<Model> create_olmo2_model();
 std::unique_ptr<Model> create_mistral3_model();
 std::unique_ptr<Model> create_gemma4_model();
+std::unique_ptr<Model> create_lfm2_model();
+std::unique_ptr<Model> create_qwen35_model();
+std::unique_ptr<Model> create_qwen35moe_model();
+// The qwen35 hybrid graph with mixture-of-experts feed-forward blocks (qwen35.cpp).
+std::unique_ptr<Model> create_qwen35_model_with_moe();
 // The qwen2 graph with required per-head q/k RMSNorm (qwen2.cpp; used by qwen3).
 std::unique_ptr<Model> create_qwen_model_with_qk_norm();
 

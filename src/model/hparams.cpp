@@ -55,6 +55,24 @@ std::vector<bool> read_sliding_layers(const GgufFile& file, const std::string& a
     return sliding;
 }
 
+std::vector<uint32_t> read_per_layer_u32(const GgufFile& file, const std::string& key, uint32_t n_layer,
+                                         int64_t fallback) {
+    const GgufValue* value = file.find(key);
+    if (!value || value->type != GgufValueType::kArray) {
+        return std::vector<uint32_t>(n_layer, read_uniform_u32(file, key, fallback));
+    }
+    const std::vector<int64_t> values = file.get_int_array(key);
+    if (values.size() != n_layer) {
+        bad_value(key, std::to_string(values.size()) + " values for " + std::to_string(n_layer) + " layers");
+    }
+    std::vector<uint32_t> out;
+    for (int64_t v : values) {
+        if (v < 0 || v > int64_t(UINT32_MAX)) bad_value(key, "out of range");
+        out.push_back(uint32_t(v));
+    }
+    return out;
+}
+
 void read_common_hparams(const GgufFile& file, ModelHparams& hp) {
     const std::string p = hp.arch + ".";
 
@@ -63,7 +81,20 @@ void read_common_hparams(const GgufFile& file, ModelHparams& hp) {
     hp.n_layer = read_uniform_u32(file, p + "block_count", -1);
     hp.n_ff = read_uniform_u32(file, p + "feed_forward_length", 0);
     hp.n_head = read_uniform_u32(file, p + "attention.head_count", -1);
-    hp.n_head_kv = read_uniform_u32(file, p + "attention.head_count_kv", hp.n_head);
+    // Hybrid families (lfm2) give head_count_kv per layer with 0 for their recurrent
+    // layers; hp.n_head_kv is then the count of the attention layers (which must agree),
+    // and the family reads the per-layer list itself.
+    {
+        const std::vector<uint32_t> kv = read_per_layer_u32(file, p + "attention.head_count_kv", hp.n_layer, hp.n_head);
+        hp.n_head_kv = 0;
+        for (uint32_t v : kv) {
+            if (v == 0) continue;
+            if (hp.n_head_kv != 0 && v != hp.n_head_kv) {
+                bad_value(p + "attention.head_count_kv", "different values per layer are not supported yet");
+            }
+            hp.n_head_kv = v;
+        }
+    }
     if (hp.n_embd == 0) bad_value(p + "embedding_length", "must be positive");
     if (hp.n_layer == 0) bad_value(p + "block_count", "must be positive");
     if (hp.n_head == 0) bad_value(p + "attention.head_count", "must be positive");

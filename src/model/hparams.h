@@ -29,4 +29,8 @@ uint32_t read_uniform_u32(const GgufFile& file, const std::string& key, int64_t 
 std::vector<bool> read_sliding_layers(const GgufFile& file, const std::string& arch, uint32_t n_layer,
                                       uint32_t period, bool dense_first = false);
 
+// A count given per layer (an array of n_layer values) or once for all layers.
+std::vector<uint32_t> read_per_layer_u32(const GgufFile& file, const std::string& key, uint32_t n_layer,
+                                         int64_t fallback);
+
 }  // namespace mmojo

@@ -136,6 +136,8 @@ int32_t Context::seq_truncate(int32_t seq, int32_t n_keep) { return state_->seq_
 
 void Context::seq_checkpoint(int32_t seq) { state_->seq_checkpoint(seq); }
 
+bool Context::has_recurrent_state() const { return state_->has_recurrent(); }
+
 int32_t Context::seq_length(int32_t seq) const {
     if (seq < 0 || uint32_t(seq) >= params_.n_seq) {
         throw std::runtime_error("sequence " + std::to_string(seq) +

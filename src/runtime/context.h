@@ -63,6 +63,8 @@ public:
     int32_t seq_truncate(int32_t seq, int32_t n_keep);
     void seq_checkpoint(int32_t seq);
     int32_t seq_length(int32_t seq) const;   // next free position
+    // True when some layer keeps a recurrent state (rolled back only to checkpoints).
+    bool has_recurrent_state() const;
 
     Model& model() const { return model_; }
     uint32_t n_ctx() const { return n_ctx_; }

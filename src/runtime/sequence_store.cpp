@@ -108,8 +108,7 @@ int32_t SequenceStore::seq_truncate(int32_t seq, int32_t n_keep) {
         for (const LayerSlot& slot : layers_) {
             int32_t can = keep;
             if (slot.spec.kind == LayerStateSpec::Kind::kRecurrent) {
-                const int32_t at = recurrent_.checkpoint_length(seq);
-                can = at >= 0 && at <= keep ? at : 0;
+                can = std::max(0, recurrent_.best_checkpoint(seq, keep));
             } else if (!kv_.can_keep(slot.kv_index, slot.spec.window, length, keep)) {
                 can = 0;
             }
@@ -123,7 +122,7 @@ int32_t SequenceStore::seq_truncate(int32_t seq, int32_t n_keep) {
         seq_clear(seq);
         return 0;
     }
-    if (!recurrent_.empty()) recurrent_.restore(seq);
+    if (!recurrent_.empty()) recurrent_.restore(seq, keep);
     lengths_[size_t(seq)] = keep;
     return keep;
 }

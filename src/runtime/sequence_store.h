@@ -39,12 +39,13 @@ public:
     // Cuts the sequence back to at most n_keep positions and returns how many it kept: the
     // largest count <= n_keep that every layer can return to (any count for a full KV
     // cache; for a ring, one whose look-back window was not overwritten; for a recurrent
-    // layer, its checkpoint), else 0. The caller evaluates the positions after that again.
+    // layer, its longest checkpoint that short), else 0. The caller evaluates the positions after that again.
     int32_t seq_truncate(int32_t seq, int32_t n_keep);
     // Remembers the present state of the sequence as a point seq_truncate can return to
     // (recurrent layers copy their state; key/value layers need nothing).
     void seq_checkpoint(int32_t seq);
 
+    bool has_recurrent() const { return !recurrent_.empty(); }
     size_t memory_bytes() const { return kv_.memory_bytes() + recurrent_.memory_bytes(); }
     const KvCache& kv_cache() const { return kv_; }
 

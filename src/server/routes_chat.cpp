@@ -3,6 +3,9 @@
 // tokenized and generated like a completion; responses and SSE chunks follow OpenAI's
 // chat.completion / chat.completion.chunk objects. POST /apply-template returns the
 // rendered prompt only, as llama-server does.
+#include <algorithm>
+#include <vector>
+
 #include "server/errors.h"
 #include "server/server_context.h"
 #include "server/sse.h"
@@ -120,6 +123,27 @@ std::vector<int32_t> tokenize_chat(const ServerContext& server, const std::strin
     return ids;
 }
 
+// Tokens of the conversation without the generation prompt, when they begin the prompt:
+// the next turn repeats them (its history renders the answer where this prompt has the
+// generation prompt), so a model with recurrent layers keeps a state checkpoint there.
+// 0 when there is no such boundary.
+size_t history_length(const ServerContext& server, const nlohmann::json& body, const std::vector<int32_t>& prompt) {
+    if (!json_bool(body, "add_generation_prompt", true)) return 0;
+    nlohmann::json without = body;
+    without["add_generation_prompt"] = false;
+    std::vector<int32_t> history;
+    try {
+        history = tokenize_chat(server, render_chat(server, without));
+    } catch (const std::exception&) {
+        return 0;   // a template that insists on its generation prompt: no boundary
+    }
+    if (history.empty() || history.size() >= prompt.size() ||
+        !std::equal(history.begin(), history.end(), prompt.begin())) {
+        return 0;
+    }
+    return history.size();
+}
+
 const char* finish_reason(const std::string& stop_type) {
     return stop_type == "limit" ? "length" : "stop";
 }
@@ -138,12 +162,14 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     // choice j. A fixed seed gives n equal choices, as in llama-server.
     const std::vector<int32_t> tokens = tokenize_chat(server, prompt);
     validate_prompt(server, tokens);
+    const size_t checkpoint_at = history_length(server, body, tokens);
     const size_t n_choices = size_t(std::max(1, params.n_choices));
     auto channel = std::make_shared<TaskChannel>();
     for (size_t j = 0; j < n_choices; ++j) {
         auto task = std::make_shared<Task>();
         task->index = int32_t(j);
         task->prompt = tokens;
+        task->checkpoint_at = checkpoint_at;
         task->params = params;
         task->channel = channel;
         server.scheduler->submit(task);

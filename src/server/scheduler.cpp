@@ -149,8 +149,13 @@ void Scheduler::add_prompt_chunks(Batch& batch, int& n_outputs, std::vector<Slot
         if (!slot.task || slot.generating || budget <= 0) continue;
         const auto& prompt = slot.task->prompt;
         const bool embedding = slot.task->type == Task::Type::kEmbedding;
-        const int n = int(std::min<size_t>(size_t(budget), prompt.size() - slot.n_prompt_done));
+        int n = int(std::min<size_t>(size_t(budget), prompt.size() - slot.n_prompt_done));
         if (n <= 0) continue;
+        // A pass ends at the task's checkpoint length so that the state there can be kept.
+        const size_t at = slot.task->checkpoint_at;
+        if (ctx_.has_recurrent_state() && at > slot.n_prompt_done && at < slot.n_prompt_done + size_t(n)) {
+            n = int(at - slot.n_prompt_done);
+        }
         slot.out_first = n_outputs;
         for (int i = 0; i < n; ++i) {
             const size_t p = slot.n_prompt_done + size_t(i);
@@ -222,6 +227,16 @@ bool Scheduler::step() {
         }
         slot.n_prompt_done += size_t(slot.n_prompt_in_batch);
         const Task& task = *slot.task;
+        // Recurrent layers return only to a checkpoint: one at the task's checkpoint length
+        // and one each time the prompt crosses a multiple of n_batch tokens let a later
+        // request that shares part of this prompt resume there (no-op for models without
+        // recurrent layers).
+        const size_t n_batch = size_t(std::max(1, options_.n_batch));
+        if (slot.n_prompt_done < task.prompt.size() &&
+            (slot.n_prompt_done == task.checkpoint_at ||
+             slot.n_prompt_done / n_batch != (slot.n_prompt_done - size_t(slot.n_prompt_in_batch)) / n_batch)) {
+            ctx_.seq_checkpoint(slot.id);
+        }
         if (task.params.return_progress && task.type == Task::Type::kCompletion) {
             TaskEvent progress;
             progress.kind = TaskEvent::Kind::kProgress;

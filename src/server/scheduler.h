@@ -88,6 +88,10 @@ struct Task {
     int32_t id = 0;                  // set by submit()
     int32_t index = 0;               // position among the prompts of one request
     std::vector<int32_t> prompt;
+    // A prompt length (< prompt.size()) the next request is likely to share: where a chat's
+    // history ends and the generation prompt starts. Models with recurrent layers keep a
+    // state checkpoint there (0: none).
+    size_t checkpoint_at = 0;
     GenerationParams params;
     Pooling pooling = Pooling::kMean;
     bool normalize = true;           // L2-normalize embeddings

@@ -38,6 +38,10 @@ void Scheduler::release(Slot& slot, std::optional<TaskEvent> event, bool clear_s
 void Scheduler::finish(Slot& slot, TaskEvent event) {
     const auto now = SchedulerClock::now();
     const Task& task = *slot.task;
+    // The state after the prompt and the evaluated answer: a follow-up chat turn usually
+    // repeats both, and resumes here even when another request used the slot in between
+    // (the sequence then truncates to this checkpoint).
+    if (slot.generating) ctx_.seq_checkpoint(slot.id);
     const double prompt_ms = ms_between(slot.t_start, slot.generating ? slot.t_prompt_done : now);
     const double predicted_ms = slot.generating ? ms_between(slot.t_prompt_done, now) : 0.0;
     event.kind = TaskEvent::Kind::kFinal;

@@ -146,5 +146,32 @@ TEST(SequenceStore, RecurrentStateRollsBackOnlyToItsCheckpoint) {
     EXPECT_EQ(store.recurrent(1, 0).size(), 6u);   // the other sequence has its own state
 }
 
+// Several checkpoints: truncation returns to the longest one that fits, forgets the ones
+// past it (they belong to the rewritten continuation), and the oldest is replaced when all
+// RecurrentState::kDefaultCheckpoints slots are in use.
+TEST(SequenceStore, RecurrentStateKeepsSeveralCheckpoints) {
+    SequenceStore store({LayerStateSpec::recurrent(2)}, 64, 1, 4, TensorType::kF32, TensorType::kF32);
+    std::span<float> s = store.recurrent(0, 0);
+    auto mark = [&](int32_t length) {   // a state that names its length
+        store.set_seq_length(0, length);
+        s[0] = float(length);
+        store.seq_checkpoint(0);
+    };
+    mark(10);
+    mark(20);
+    mark(30);
+    store.set_seq_length(0, 40);
+    EXPECT_EQ(store.seq_truncate(0, 25), 20);
+    EXPECT_EQ(s[0], 20.0f);
+    store.set_seq_length(0, 35);
+    EXPECT_EQ(store.seq_truncate(0, 33), 20);   // the checkpoint at 30 went with the rewrite
+    EXPECT_EQ(store.seq_truncate(0, 15), 10);
+    EXPECT_EQ(s[0], 10.0f);
+    for (int32_t len : {11, 12, 13, 14}) mark(len);   // 10 is the oldest: replaced by 14
+    store.set_seq_length(0, 50);
+    EXPECT_EQ(store.seq_truncate(0, 10), 0);
+    EXPECT_EQ(s[0], 0.0f);
+}
+
 }  // namespace
 }  // namespace mmojo
