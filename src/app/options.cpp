@@ -471,7 +471,7 @@ std::vector<OptionSpec> build_table() {
                          o.api_keys.insert(o.api_keys.end(), keys.begin(), keys.end());
                      }));
     t.push_back(int_option<int32_t>({"-to", "--timeout"}, "N", G::kServer, "LLAMA_ARG_TIMEOUT",
-                                    "server read/write timeout in seconds", 1, 1 << 30,
+                                    "seconds a client may stop reading a response (requests have their own deadlines)", 1, 1 << 30,
                                     [](Options& o) -> int32_t& { return o.timeout_s; }));
     t.push_back(make({"--path"}, ValueKind::kPath, "PATH", G::kServer, "LLAMA_ARG_STATIC_PATH",
                      "serve static files from this folder instead of the built-in web UI", nullptr,

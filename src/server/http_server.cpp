@@ -50,6 +50,7 @@
 #include <httplib.h>
 
 #include "base/free_memory.h"
+#include "base/sized_thread.h"
 #include "server/connection_limits.h"
 #include "server/errors.h"
 #include "server/request_head.h"
@@ -86,7 +87,7 @@ public:
         // A thread that was woken but has not taken its job yet still counts as idle, so
         // compare with the queue length, not with zero.
         if (idle_ < jobs_.size()) {
-            threads_.emplace_back([this] { work(); });
+            threads_.push_back(std::make_unique<SizedThread>([this] { work(); }));
         } else {
             wake_.notify_one();
         }
@@ -98,9 +99,7 @@ public:
             stopping_ = true;
         }
         wake_.notify_all();
-        for (auto& t : threads_) {
-            if (t.joinable()) t.join();
-        }
+        for (auto& t : threads_) t->join();
         threads_.clear();
     }
 
@@ -126,7 +125,9 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> jobs_;
-    std::vector<std::thread> threads_;
+    // Connection threads run chat templates and JSON at their nesting limits: their stack
+    // must not be musl's 128 KiB default (base/sized_thread.h).
+    std::vector<std::unique_ptr<SizedThread>> threads_;
     size_t busy_ = 0;
     size_t idle_ = 0;
     bool stopping_ = false;

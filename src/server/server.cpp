@@ -5,6 +5,7 @@
 #include "server/server.h"
 
 #include "app/model_source.h"
+#include "base/free_memory.h"
 
 #include <algorithm>
 #include <atomic>
@@ -111,6 +112,7 @@ void load(ServerContext& server) {
 }  // namespace
 
 int run_server(const Options& options) {
+    keep_large_blocks_unmapped();
     ServerContext server;
     server.options = options;
     if (options.webui) {
