@@ -96,7 +96,7 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
-    const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
+    const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer(), req.body);
     const std::string prompt = render_chat(server, body);
     auto task = std::make_shared<Task>();
     task->prompt = tokenize_chat(server, prompt);
