@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "base/cpu_features.h"
+#include "sampling/grammar.h"
+#include "sampling/json_schema_grammar.h"
 
 namespace mmojo {
 
@@ -100,6 +102,16 @@ std::string read_text_file(const std::string& flag, const std::string& path) {
     os << in.rdbuf();
     if (in.bad()) throw OptionsError("error reading " + in_quotes(path) + " given to " + flag);
     return os.str();
+}
+
+// A grammar given on the command line, refused at once when it does not parse.
+std::string checked_grammar(const std::string& flag, const std::string& gbnf) {
+    try {
+        (void)Grammar::parse(gbnf);
+    } catch (const GrammarError& e) {
+        throw OptionsError(std::string("invalid grammar given to ") + flag + ": " + e.what());
+    }
+    return gbnf;
 }
 
 // The escapes llama-cli processes in a prompt: \n \r \t \' \" \\ and \xHH; anything else
@@ -301,6 +313,23 @@ std::vector<OptionSpec> build_table() {
                      [](Options& o, const std::string& f, const std::string& v) {
                          int64_t s = parse_integer(f, v, -1, 0xFFFFFFFFll);
                          o.sampling.seed = s < 0 ? 0xFFFFFFFFu : uint32_t(s);
+                     }));
+    t.push_back(make({"--grammar"}, ValueKind::kString, "GRAMMAR", G::kSampling, "",
+                     "GBNF grammar the output must match (requests may bring their own)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) { o.grammar = checked_grammar(f, v); }));
+    t.push_back(make({"--grammar-file"}, ValueKind::kPath, "FNAME", G::kSampling, "",
+                     "read the GBNF grammar from this file", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.grammar = checked_grammar(f, read_text_file(f, v));
+                     }));
+    t.push_back(make({"-j", "--json-schema"}, ValueKind::kString, "SCHEMA", G::kSampling, "",
+                     "JSON Schema the output must validate against (see docs/server.md for the subset)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         try {
+                             o.grammar = checked_grammar(f, json_schema_to_gbnf(nlohmann::ordered_json::parse(v)));
+                         } catch (const std::exception& e) {
+                             throw OptionsError("invalid value for " + f + ": " + e.what());
+                         }
                      }));
     t.push_back(float_option({"--temp"}, G::kSampling, "temperature (<= 0 = greedy: the most likely token)",
                              -kInf, kInf, false, [](Options& o) -> float& { return o.sampling.temperature; }));

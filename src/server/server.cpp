@@ -78,6 +78,14 @@ void load(ServerContext& server) {
 
     server.defaults.sampling = o.sampling;
     server.defaults.n_predict = o.n_predict;
+    if (!o.grammar.empty()) {
+        try {
+            server.defaults.grammar_rules = Grammar::parse(o.grammar);
+            server.defaults.grammar = o.grammar;
+        } catch (const GrammarError& e) {
+            throw std::runtime_error(std::string("--grammar: ") + e.what());
+        }
+    }
     SchedulerOptions so;
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;

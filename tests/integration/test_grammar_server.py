@@ -225,8 +225,18 @@ def test_bad_grammars_and_schemas_are_400(stories):
     assert "response_format" in err["message"]
     err = assert_api_error(post(stories, "/completion", {"prompt": "x", "grammar": 5}), 400)
     assert "'grammar' must be a string" in err["message"]
-    # A grammar no token can follow: a 400 that says so, not a hang or a 500.
-    err = assert_api_error(post(stories, "/completion", {"prompt": "x", "grammar": 'root ::= "\\u4e2d\\u6587"'}), 400)
-    assert "allows no token" in err["message"], err
+    # Text the vocabulary has no token for comes out of byte-fallback tokens.
+    r = post(stories, "/completion", {"prompt": "x", "grammar": 'root ::= "\\u4e2d\\u6587"'})
+    assert r.status_code == 200 and r.json()["content"] == "\u4e2d\u6587", r.text
     # The server is still fine.
     assert post(stories, "/completion", {"prompt": "x", "n_predict": 2}).status_code == 200
+
+
+def test_command_line_grammar_is_the_default():
+    with start(STORIES, "--grammar", 'root ::= "yes" | "no"') as server:
+        r = post(server, "/completion", {"prompt": "Once upon a time", "n_predict": 10, "seed": 1})
+        assert r.status_code == 200, r.text
+        assert r.json()["content"] in ("yes", "no")
+        # A request's own constraint replaces it.
+        r = post(server, "/completion", {"prompt": "Once upon a time", "n_predict": 10, "grammar": 'root ::= "maybe"'})
+        assert r.json()["content"] == "maybe"
