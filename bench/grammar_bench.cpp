@@ -6,7 +6,8 @@
 // Each round runs both sides from an empty cache, in alternating order (unconstrained first
 // in even rounds, constrained first in odd ones), so a slow spell of a shared machine hits
 // both; a side's figure is its total tokens over its total time, sampling and decoding
-// included. The grammar is a JSON schema (default: a list of records with free-text
+// included, and the median over rounds of the per-round ratio is printed too (less moved
+// by one slow spell). The grammar is a JSON schema (default: a list of records with free-text
 // strings, numbers, an enum and a date), so most steps are inside strings where nearly
 // every token is allowed, and a few are where only punctuation is. Also printed: how often
 // the sampler needed the whole-vocabulary mask, its mean time, the time per token spent
@@ -14,6 +15,7 @@
 // that dominates a token), and the time to build the
 // vocabulary trie (once per model). Figures on a machine shared with other jobs are
 // noisy; run under `nice` and compare the ratio rather than the absolute speeds.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -170,11 +172,14 @@ int main(int argc, char** argv) {
         const auto prompt = tok.encode("Here is a list of things I liked this year, as JSON:\n", true, true);
         generate(*model, ctx, prompt, 4, nullptr, vocab);   // warm-up
         Run plain_total, constrained_total;
+        std::vector<double> ratios;   // per round: constrained / unconstrained tokens per second
         for (int r = 0; r < rounds; ++r) {
+            double speed[2] = {0, 0};
             for (int side = 0; side < 2; ++side) {
                 const bool constrained = (side == 1) != (r % 2 == 1);
                 Run run = generate(*model, ctx, prompt, n, constrained ? grammar : nullptr, vocab);
                 Run& total = constrained ? constrained_total : plain_total;
+                speed[constrained ? 1 : 0] = run.tokens / run.ms;
                 total.tokens += run.tokens;
                 total.ms += run.ms;
                 total.masks += run.masks;
@@ -185,7 +190,13 @@ int main(int argc, char** argv) {
                             1e3 * run.tokens / run.ms, constrained ? (" masks " + std::to_string(run.masks)).c_str() : "");
                 if (constrained && r == 0) std::printf("  text: %.200s\n", run.text.c_str());
             }
+            ratios.push_back(speed[1] / speed[0]);
         }
+        std::sort(ratios.begin(), ratios.end());
+        const double median = ratios.size() % 2 ? ratios[ratios.size() / 2]
+                                                : 0.5 * (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]);
+        std::printf("per-round constrained/unconstrained: median %.3f (min %.3f, max %.3f)\n", median, ratios.front(),
+                    ratios.back());
         const double plain = 1e3 * plain_total.tokens / plain_total.ms;
         const double constrained = 1e3 * constrained_total.tokens / constrained_total.ms;
         std::printf("unconstrained %.2f tok/s, constrained %.2f tok/s: constrained/unconstrained = %.3f\n", plain,
