@@ -52,6 +52,11 @@ std::string request_schema_grammar(const nlohmann::ordered_json& schema) {
 }
 
 void read_output_constraint(const nlohmann::json& body, std::string_view raw_body, GenerationParams& params) {
+    // llama-server's lazy grammars (applied only after a trigger) are not implemented:
+    // refusing them beats applying the grammar from the first token.
+    if (present(body, "grammar_lazy") && body["grammar_lazy"] != nlohmann::json(false)) {
+        throw ApiError(ErrorType::kNotSupported, "'grammar_lazy' (grammars started by a trigger) is not supported");
+    }
     const bool has_grammar = present(body, "grammar");
     const bool has_schema = present(body, "json_schema");
     std::string gbnf;

@@ -228,6 +228,7 @@ def test_bad_grammars_and_schemas_are_400(stories):
     # Text the vocabulary has no token for comes out of byte-fallback tokens.
     r = post(stories, "/completion", {"prompt": "x", "grammar": 'root ::= "\\u4e2d\\u6587"'})
     assert r.status_code == 200 and r.json()["content"] == "\u4e2d\u6587", r.text
+    assert_api_error(post(stories, "/completion", {"prompt": "x", "grammar": 'root ::= "a"', "grammar_lazy": True}), 501)
     # The server is still fine.
     assert post(stories, "/completion", {"prompt": "x", "n_predict": 2}).status_code == 200
 
