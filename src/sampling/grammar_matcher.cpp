@@ -223,7 +223,7 @@ void GrammarMatcher::collect_garbage() {
     arena_ = std::move(fresh);
 }
 
-void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask) {
+bool GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask, size_t max_nodes) {
     struct Level {
         size_t b, e;          // this level's stacks in scratch_
         size_t buf_end;       // scratch_ size after this level
@@ -235,7 +235,12 @@ void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>&
     scratch_ = tops_;
     levels[0] = {0, scratch_.size(), scratch_.size(), arena_mark, utf8_};
     const uint32_t n_nodes = uint32_t(trie.nodes.size());
+    size_t visited = 0;
     for (uint32_t i = 0; i < n_nodes;) {
+        if (++visited > max_nodes) {
+            arena_.resize(arena_mark);
+            return false;
+        }
         const TokenTrie::Node& n = trie.nodes[i];
         const Level& up = levels[n.depth - 1];
         scratch_.resize(up.buf_end);
@@ -263,6 +268,7 @@ void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>&
         ++i;
     }
     arena_.resize(arena_mark);
+    return true;
 }
 
 }  // namespace mmojo

@@ -36,14 +36,17 @@ bool GrammarSampler::allows(int32_t token) {
     return !piece.empty() && matcher_.allows(piece);
 }
 
-void GrammarSampler::allowed(std::vector<uint8_t>& mask) {
+void GrammarSampler::allowed(std::vector<uint8_t>& mask) { allowed_if_cheap(mask, SIZE_MAX); }
+
+bool GrammarSampler::allowed_if_cheap(std::vector<uint8_t>& mask, size_t effort) {
     mask.assign(vocab_->pieces.size(), 0);
-    matcher_.allowed_tokens(vocab_->trie, mask);
+    if (!matcher_.allowed_tokens(vocab_->trie, mask, effort)) return false;
     if (matcher_.is_complete()) {
         for (size_t i = 0; i < mask.size(); ++i) {
             if (vocab_->is_eog[i]) mask[i] = 1;
         }
     }
+    return true;
 }
 
 void GrammarSampler::accept(int32_t token) {

@@ -30,6 +30,8 @@ public:
     GrammarSampler(std::shared_ptr<const Grammar> grammar, std::shared_ptr<const TokenVocabulary> vocab);
     bool allows(int32_t token) override;
     void allowed(std::vector<uint8_t>& mask) override;
+    // Gives up after visiting `effort` trie nodes.
+    bool allowed_if_cheap(std::vector<uint8_t>& mask, size_t effort) override;
     // Advances past a sampled token (EOG tokens change nothing). Throws GrammarError for a
     // token the grammar does not allow.
     void accept(int32_t token);

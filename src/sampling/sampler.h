@@ -38,6 +38,12 @@ public:
     virtual bool allows(int32_t token) = 0;
     // mask[id] = 1 for allowed tokens, 0 otherwise (resized to n_vocab).
     virtual void allowed(std::vector<uint8_t>& mask) = 0;
+    // The same when it is cheap (a bounded amount of work `effort`); false otherwise.
+    virtual bool allowed_if_cheap(std::vector<uint8_t>& mask, size_t effort) {
+        (void)mask;
+        (void)effort;
+        return false;
+    }
 };
 
 // Thrown by Sampler::sample when the constraint allows no token at all.
@@ -78,10 +84,11 @@ public:
     // next most likely with 0).
     //
     // With a constraint, disallowed tokens are removed after the biases and penalties and
-    // before the filters, so the result is the chain run on the allowed tokens alone. When
-    // only the best candidates matter (greedy, or top-k), those are checked one by one in
-    // order of logit and the whole-vocabulary mask is computed only if too few of the best
-    // 4k (at least 64) pass.
+    // before the filters, so the result is the chain run on the allowed tokens alone. The
+    // mask comes first when the constraint can give it cheaply (a grammar state that allows
+    // few first bytes). Otherwise, when only the best candidates matter (greedy, or top-k),
+    // those are checked one by one in order of logit and the whole-vocabulary mask is
+    // computed only if too few of the best 4k (at least 64) pass.
     int32_t sample(const float* logits, std::vector<TokenProb>* probs = nullptr,
                    TokenConstraint* constraint = nullptr);
     // Probability of the last sampled token in the final distribution (1 when greedy).
@@ -99,6 +106,7 @@ private:
     struct Candidate { int32_t id; float logit; float p; float aux; };  // aux: typical-p distance
     void fill(const float* logits);
     size_t constrain(const float* logits, TokenConstraint& constraint, bool& sorted);
+    size_t compact_allowed(bool& sorted);
     void apply_penalties();
     void sort_candidates(size_t n);
     void softmax(size_t n);

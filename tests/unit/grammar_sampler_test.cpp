@@ -26,7 +26,14 @@ public:
         ++n_masks;
         mask = ok_;
     }
-    int n_allows = 0, n_masks = 0;
+    bool allowed_if_cheap(std::vector<uint8_t>& mask, size_t) override {
+        if (!cheap) return false;
+        ++n_cheap;
+        mask = ok_;
+        return true;
+    }
+    bool cheap = false;   // answer the sampler's first, bounded request for the mask
+    int n_allows = 0, n_masks = 0, n_cheap = 0;
 
 private:
     std::vector<uint8_t> ok_;
@@ -38,8 +45,8 @@ TEST(GrammarSampler, ConstrainedChainEqualsMaskedLogits) {
     const int32_t n_vocab = 3000;
     std::mt19937 rng(11);
     std::normal_distribution<float> normal(0.0f, 3.0f);
-    int fast = 0, full = 0;
-    for (int trial = 0; trial < 120; ++trial) {
+    int fast = 0, full = 0, cheap = 0;
+    for (int trial = 0; trial < 160; ++trial) {
         SamplingParams p;
         p.seed = 100 + uint32_t(trial);
         p.temperature = trial % 4 == 0 ? 0.0f : 0.9f;
@@ -64,14 +71,16 @@ TEST(GrammarSampler, ConstrainedChainEqualsMaskedLogits) {
             b.accept(t);
         }
         SetConstraint c(ok);
+        c.cheap = trial % 4 == 1;
         const int32_t got = a.sample(logits.data(), nullptr, &c);
         const int32_t want = b.sample(masked.data());
         EXPECT_EQ(got, want) << "trial " << trial;
         EXPECT_TRUE(ok[size_t(got)]);
-        (c.n_masks ? full : fast) += 1;
+        (c.n_cheap ? cheap : c.n_masks ? full : fast) += 1;
     }
     EXPECT_GT(fast, 10);
     EXPECT_GT(full, 20);
+    EXPECT_GT(cheap, 20);
 }
 
 TEST(GrammarSampler, NoAllowedTokenThrows) {
