@@ -56,6 +56,9 @@ struct Options {
 
     // --- sampling (defaults for every request; the server lets requests override) ------
     SamplingParams sampling;
+    // --grammar / --grammar-file / -j: GBNF every request is held to unless it brings its
+    // own constraint ("" = none).
+    std::string grammar;
 
     // --- server ------------------------------------------------------------------------
     std::string host = "127.0.0.1";  // --host

@@ -21,7 +21,6 @@ constexpr const char* kRouter = "the multi-model router is not implemented; run 
 constexpr const char* kDownload = "models are not downloaded yet; give -m with a local GGUF file";
 constexpr const char* kSampler = "this sampler is not part of mmojo's sampler chain";
 constexpr const char* kChain = "the sampler chain has a fixed order";
-constexpr const char* kGrammar = "constrained generation (grammars, JSON schemas) is not implemented";
 constexpr const char* kFromModel = "RoPE and YaRN settings are read from the model file";
 constexpr const char* kCacheLayout = "the KV cache is one buffer split evenly across the slots";
 constexpr const char* kNoEffect = "it has no effect on mmojo's CPU kernels";
@@ -134,10 +133,6 @@ const Row kRows[] = {
     {"--mirostat", "", 'i', "N", "", S, "Mirostat version (0 off, 1, 2)", kSampler},
     {"--mirostat-lr", "", 's', "N", "", S, "Mirostat learning rate (eta)", kSampler},
     {"--mirostat-ent", "", 's', "N", "", S, "Mirostat target entropy (tau)", kSampler},
-    {"--grammar", "", 's', "GRAMMAR", "", S, "GBNF grammar for the output", kGrammar},
-    {"--grammar-file", "", 's', "FNAME", "", S, "file holding a GBNF grammar", kGrammar},
-    {"-j --json-schema", "", 's', "SCHEMA", "", S, "JSON schema for the output", kGrammar},
-    {"-jf --json-schema-file", "", 's', "FILE", "", S, "file holding a JSON schema", kGrammar},
     {"-bs --backend-sampling", "", 'f', "", "LLAMA_ARG_BACKEND_SAMPLING", S, "sample on the compute backend", kCpuOnly},
 
     // ---- speculative ----

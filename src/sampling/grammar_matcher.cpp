@@ -5,6 +5,7 @@
 // deepen the stacks.
 #include "sampling/grammar_matcher.h"
 
+#include <algorithm>
 #include <string>
 
 namespace mmojo {
@@ -13,6 +14,7 @@ namespace {
 
 constexpr size_t kMaxSettleSteps = 1u << 20;   // per settle(): a bound for hostile grammars
 constexpr size_t kMaxArena = 1u << 26;
+constexpr uint32_t kMinCodePoint[5] = {0, 0, 0x80, 0x800, 0x10000};   // by sequence length
 
 uint64_t mix(uint64_t h, uint64_t v) {
     h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
@@ -116,16 +118,19 @@ bool GrammarMatcher::feed(uint8_t byte, Utf8& utf8, std::vector<uint32_t>& buf, 
         utf8.cp = (utf8.cp << 6) | (byte & 0x3Fu);
         --utf8.need;
         if (utf8.need == 0) {
-            static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
             cp = utf8.cp;
-            if (cp < kMin[utf8.len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+            if (cp < kMinCodePoint[utf8.len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
         }
     }
     if (utf8.need > 0) {
         // Inside a code point: go on only if some stack could take a code point that
         // starts with these bytes.
+        // Overlong forms and values above U+10FFFF are cut off here, so a lead byte like
+        // 0xC1 or 0xE0 does not pass as a start of ASCII.
         const uint32_t shift = 6u * utf8.need;
-        const uint32_t lo = utf8.cp << shift, hi = lo | ((1u << shift) - 1);
+        const uint32_t lo = std::max(utf8.cp << shift, kMinCodePoint[utf8.len]);
+        const uint32_t hi = std::min((utf8.cp << shift) | ((1u << shift) - 1), 0x10FFFFu);
+        if (lo > hi) return false;
         for (size_t k = b; k < e; ++k) {
             if (buf[k] == kDone) continue;
             const CharClass& cls = g_->classes[g_->elements[arena_[buf[k]].pos].arg];
@@ -218,7 +223,7 @@ void GrammarMatcher::collect_garbage() {
     arena_ = std::move(fresh);
 }
 
-void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask) {
+bool GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask, size_t max_nodes) {
     struct Level {
         size_t b, e;          // this level's stacks in scratch_
         size_t buf_end;       // scratch_ size after this level
@@ -230,7 +235,12 @@ void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>&
     scratch_ = tops_;
     levels[0] = {0, scratch_.size(), scratch_.size(), arena_mark, utf8_};
     const uint32_t n_nodes = uint32_t(trie.nodes.size());
+    size_t visited = 0;
     for (uint32_t i = 0; i < n_nodes;) {
+        if (++visited > max_nodes) {
+            arena_.resize(arena_mark);
+            return false;
+        }
         const TokenTrie::Node& n = trie.nodes[i];
         const Level& up = levels[n.depth - 1];
         scratch_.resize(up.buf_end);
@@ -258,6 +268,7 @@ void GrammarMatcher::allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>&
         ++i;
     }
     arena_.resize(arena_mark);
+    return true;
 }
 
 }  // namespace mmojo

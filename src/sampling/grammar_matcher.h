@@ -31,8 +31,9 @@ public:
     // Some continuation is possible.
     bool can_continue() const;
     // Sets mask[id] = 1 for every token of `trie` that accept() would take now; other
-    // entries are left alone. One walk over the trie, pruning rejected prefixes.
-    void allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask);
+    // entries are left alone. One walk over the trie, pruning rejected prefixes. Gives up
+    // (false, mask incomplete) after visiting `max_nodes` trie nodes.
+    bool allowed_tokens(const TokenTrie& trie, std::vector<uint8_t>& mask, size_t max_nodes = SIZE_MAX);
     void reset();
     size_t n_stacks() const { return tops_.size(); }
 

@@ -358,10 +358,12 @@ private:
                 required.insert(r.get<std::string>());
             }
         }
-        // additionalProperties: absent -> none written (a subset); false -> none; true or
-        // a schema -> any number after the declared ones, with keys that differ from them.
+        // additionalProperties: absent -> none written (a subset), unless the schema
+        // declares no properties at all (then any object); false -> none; true or a
+        // schema -> any number after the declared ones, with keys that differ from them.
         std::string extra_value;
         const bool extra_given = s.contains("additionalProperties");
+        if (!extra_given && !s.contains("properties")) extra_value = prim("value");
         if (extra_given) {
             const json& a = s["additionalProperties"];
             if (a.is_boolean()) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,28 @@ struct SamplingParams {
     // Added to a token's logit before anything else (-infinity: never picked), as
     // llama.cpp's logit-bias sampler. Ids must be in [0, n_vocab).
     std::vector<std::pair<int32_t, float>> logit_bias;
+};
+
+// A rule about which tokens may come next (a grammar, grammar_sampler.h). The sampler
+// asks about single candidates first and for the whole vocabulary only when needed.
+class TokenConstraint {
+public:
+    virtual ~TokenConstraint() = default;
+    virtual bool allows(int32_t token) = 0;
+    // mask[id] = 1 for allowed tokens, 0 otherwise (resized to n_vocab).
+    virtual void allowed(std::vector<uint8_t>& mask) = 0;
+    // The same when it is cheap (a bounded amount of work `effort`); false otherwise.
+    virtual bool allowed_if_cheap(std::vector<uint8_t>& mask, size_t effort) {
+        (void)mask;
+        (void)effort;
+        return false;
+    }
+};
+
+// Thrown by Sampler::sample when the constraint allows no token at all.
+class NoAllowedToken : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 struct TokenProb {
@@ -59,7 +82,15 @@ public:
     // n_probs most likely candidates after the chain with their final probabilities, as
     // llama-server reports them with post_sampling_probs (greedy: the pick with 1, then the
     // next most likely with 0).
-    int32_t sample(const float* logits, std::vector<TokenProb>* probs = nullptr);
+    //
+    // With a constraint, disallowed tokens are removed after the biases and penalties and
+    // before the filters, so the result is the chain run on the allowed tokens alone. The
+    // mask comes first when the constraint can give it cheaply (a grammar state that allows
+    // few first bytes). Otherwise, when only the best candidates matter (greedy, or top-k),
+    // those are checked one by one in order of logit and the whole-vocabulary mask is
+    // computed only if too few of the best 4k (at least 64) pass.
+    int32_t sample(const float* logits, std::vector<TokenProb>* probs = nullptr,
+                   TokenConstraint* constraint = nullptr);
     // Probability of the last sampled token in the final distribution (1 when greedy).
     float last_prob() const { return last_prob_; }
     // Records a token (prompt or generated) for the penalties. Throws std::out_of_range for
@@ -73,6 +104,9 @@ public:
 
 private:
     struct Candidate { int32_t id; float logit; float p; float aux; };  // aux: typical-p distance
+    void fill(const float* logits);
+    size_t constrain(const float* logits, TokenConstraint& constraint, bool& sorted);
+    size_t compact_allowed(bool& sorted);
     void apply_penalties();
     void sort_candidates(size_t n);
     void softmax(size_t n);
@@ -87,6 +121,7 @@ private:
     std::vector<int32_t> counts_;        // occurrences of each id in window_
     std::vector<Candidate> candidates_;  // reused between calls: no per-token allocation
     float last_prob_ = 0.0f;
+    std::vector<uint8_t> mask_;          // constraint mask, sized on first use
 };
 
 // Softmax over the raw logits (nothing of the chain), its n most likely tokens in order

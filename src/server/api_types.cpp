@@ -6,6 +6,7 @@
 
 #include "server/errors.h"
 #include "server/json_limits.h"
+#include "server/output_constraint.h"
 
 namespace mmojo {
 
@@ -142,7 +143,7 @@ std::vector<std::pair<int32_t, float>> parse_logit_bias(const nlohmann::json& va
 }
 
 GenerationParams parse_generation_params(const nlohmann::json& body, const GenerationParams& defaults,
-                                         bool openai, const Tokenizer& tokenizer) {
+                                         bool openai, const Tokenizer& tokenizer, std::string_view raw_body) {
     GenerationParams p = defaults;
     SamplingParams& s = p.sampling;
     s.temperature = float(json_number(body, "temperature", s.temperature));
@@ -208,6 +209,7 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
         }
         p.n_choices = int32_t(json_int(body, "n", 1, 1, 128));
     }
+    read_output_constraint(body, raw_body, p);
     return p;
 }
 
@@ -258,6 +260,7 @@ nlohmann::json generation_settings_json(const GenerationParams& p) {
         {"post_sampling_probs", p.post_sampling_probs},
         {"cache_prompt", p.cache_prompt},
         {"return_tokens", p.return_tokens},
+        {"grammar", p.grammar},
     };
 }
 

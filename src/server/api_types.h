@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -30,6 +33,11 @@ struct GenerationParams {
     bool include_usage = false;         // stream_options.include_usage (OpenAI)
     int32_t n_choices = 1;              // OpenAI "n": completions generated per prompt
     int32_t id_slot = -1;
+    // Constrained output (server/output_constraint.h): the GBNF the text must match, and
+    // its parsed form (null: unconstrained). A caller that sets `grammar` itself (a forced
+    // tool call) sets both, with parse_request_grammar.
+    std::string grammar;
+    std::shared_ptr<const Grammar> grammar_rules;
 };
 
 // Typed field readers: the default when absent or null, ApiError (400) naming the field
@@ -46,9 +54,10 @@ nlohmann::json parse_body(const std::string& body);
 // Reads the sampling and generation fields. `defaults` come from the command line.
 // `openai` selects the OpenAI spellings (max_tokens, logprobs/top_logprobs, stop as
 // string or list, stream_options) in addition to llama-server's own names. `tokenizer`
-// checks token ids of logit_bias and turns its text entries into tokens.
+// checks token ids of logit_bias and turns its text entries into tokens. `raw_body` (the
+// request text) lets a json_schema keep its property order.
 GenerationParams parse_generation_params(const nlohmann::json& body, const GenerationParams& defaults,
-                                         bool openai, const Tokenizer& tokenizer);
+                                         bool openai, const Tokenizer& tokenizer, std::string_view raw_body = {});
 
 // llama-server's "generation_settings" / slot "params" object.
 nlohmann::json generation_settings_json(const GenerationParams& params);

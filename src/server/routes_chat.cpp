@@ -155,7 +155,7 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
-    const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
+    const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer(), req.body);
     check_prompt_bytes(server, content_bytes(body));
     const std::string prompt = render_chat(server, body);
     // n > 1: n tasks with the same prompt and settings share one channel; event index j is

@@ -17,9 +17,9 @@ struct Request {
     std::shared_ptr<TaskChannel> channel = std::make_shared<TaskChannel>();
 };
 
-Request start_tasks(ServerContext& server, const nlohmann::json& body, bool openai) {
+Request start_tasks(ServerContext& server, const nlohmann::json& body, bool openai, std::string_view raw_body) {
     Request r;
-    r.params = parse_generation_params(body, server.defaults, openai, server.tokenizer());
+    r.params = parse_generation_params(body, server.defaults, openai, server.tokenizer(), raw_body);
     if (!body.contains("prompt")) throw ApiError(ErrorType::kInvalidRequest, "'prompt' is required");
     r.prompts = tokenize_prompts(server, body.at("prompt"), true);
     for (const auto& p : r.prompts) validate_prompt(server, p);
@@ -73,7 +73,7 @@ nlohmann::json native_final(const ServerContext& server, const Request& r, const
 void handle_completion(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
-    auto r = std::make_shared<Request>(start_tasks(server, body, false));
+    auto r = std::make_shared<Request>(start_tasks(server, body, false, req.body));
     if (!r->params.stream) {
         auto results = wait_results(r->channel, r->n_tasks);
         if (results.size() == 1) {
@@ -150,7 +150,7 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
-    auto r = std::make_shared<Request>(start_tasks(server, body, true));
+    auto r = std::make_shared<Request>(start_tasks(server, body, true, req.body));
     // OpenAI reports probabilities as logprobs, never post-sampling probabilities.
     const std::string id = random_id("cmpl-");
     const int64_t created = unix_time();

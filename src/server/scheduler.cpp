@@ -129,6 +129,10 @@ void Scheduler::start_task(Slot& slot, std::shared_ptr<Task> task) {
     if (t.type == Task::Type::kCompletion) {
         slot.sampler = std::make_unique<Sampler>(t.params.sampling, ctx_.model().tokenizer().n_vocab());
         for (int32_t tok : t.prompt) slot.sampler->accept(tok);
+        if (t.params.grammar_rules) {
+            if (!vocab_) vocab_ = TokenVocabulary::from_tokenizer(ctx_.model().tokenizer());
+            slot.grammar = std::make_unique<GrammarSampler>(t.params.grammar_rules, vocab_);
+        }
     }
     slot.status.is_processing = true;
     slot.status.id_task = t.id;

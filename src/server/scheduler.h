@@ -27,6 +27,7 @@ namespace mmojo {
 
 class Context;
 struct Batch;
+struct TokenVocabulary;
 
 // One generated token with its probabilities, for completion_probabilities / logprobs.
 struct TokenProbs {
@@ -171,6 +172,9 @@ private:
     bool stop_ = false;
     int32_t next_task_id_ = 0;
     uint64_t use_counter_ = 0;          // orders slots by last use
+    // Token texts and their trie for grammars: built by the scheduler thread when the
+    // first constrained request starts, then shared by all.
+    std::shared_ptr<const TokenVocabulary> vocab_;
     std::thread thread_;
 };
 

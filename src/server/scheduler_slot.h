@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/pooling.h"
+#include "sampling/grammar_sampler.h"
 #include "sampling/sampler.h"
 #include "sampling/text_stream.h"
 #include "server/scheduler.h"
@@ -36,6 +37,7 @@ struct Scheduler::Slot {
     int32_t next_token = -1;               // sampled, decoded at the next step
     int32_t n_predict = -1;                // effective limit for this task
     std::unique_ptr<Sampler> sampler;
+    std::unique_ptr<GrammarSampler> grammar;   // constrained output, or null
     TextStream text;                       // generated text (stop word removed)
     std::vector<int32_t> generated;
     std::vector<int32_t> pending_tokens;   // generated but not yet sent with text

@@ -90,6 +90,14 @@ void load(ServerContext& server) {
     server.defaults.n_predict = o.n_predict;
     server.defaults.n_keep = o.n_keep;
     server.defaults.ignore_eos = o.ignore_eos;
+    if (!o.grammar.empty()) {
+        try {
+            server.defaults.grammar_rules = Grammar::parse(o.grammar);
+            server.defaults.grammar = o.grammar;
+        } catch (const GrammarError& e) {
+            throw std::runtime_error(std::string("--grammar: ") + e.what());
+        }
+    }
     SchedulerOptions so;
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;

@@ -31,6 +31,7 @@ void Scheduler::release(Slot& slot, std::optional<TaskEvent> event, bool clear_s
     }
     slot.task.reset();
     slot.sampler.reset();
+    slot.grammar.reset();
     slot.pooler.reset();
     slot.generating = false;
 }
@@ -83,7 +84,36 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
 
     std::vector<TokenProb> post;
     const bool want_post = n_probs > 0 && params.post_sampling_probs;
-    const int32_t id = slot.sampler->sample(logits, want_post ? &post : nullptr);
+    int32_t id = -1;   // stays -1 when a complete grammar allows no further token
+    try {
+        id = slot.sampler->sample(logits, want_post ? &post : nullptr, slot.grammar.get());
+        if (slot.grammar) slot.grammar->accept(id);
+    } catch (const NoAllowedToken&) {
+        if (!slot.grammar || !slot.grammar->is_complete()) {
+            std::string tail = tok.decode(slot.generated, false);
+            if (tail.size() > 60) tail = "..." + tail.substr(tail.size() - 60);
+            fail(slot, ErrorType::kInvalidRequest,
+                 "the grammar allows no token of the vocabulary after " + std::to_string(slot.generated.size()) +
+                     " generated tokens (it needs text no token can produce), at the end of: " + tail);
+            return;
+        }
+    } catch (const GrammarError& e) {
+        fail(slot, ErrorType::kInvalidRequest, e.what());
+        return;
+    }
+    if (id < 0) {
+        // The grammar is complete and the model has no end-of-generation token to pick.
+        TaskEvent final_event;
+        final_event.stop_type = "eos";
+        TaskEvent partial;
+        partial.kind = TaskEvent::Kind::kPartial;
+        partial.text = slot.text.take_ready(true);
+        partial.tokens = std::exchange(slot.pending_tokens, {});
+        partial.probs = std::exchange(slot.pending_probs, {});
+        emit(slot, std::move(partial));
+        finish(slot, std::move(final_event));
+        return;
+    }
     slot.sampler->accept(id);
     slot.generated.push_back(id);
     slot.pending_tokens.push_back(id);

@@ -102,6 +102,12 @@ TEST(Grammar, CharacterClasses) {
     GrammarMatcher ascii(Grammar::parse("root ::= [a-z]\n"));
     EXPECT_FALSE(ascii.accept("\xC3"));
     EXPECT_FALSE(ascii.accept("\xFF"));
+    // Overlong lead bytes (0xC1 would start U+0040..U+007F, 0xE0 U+0000..U+0FFF) never
+    // pass as a start of ASCII.
+    EXPECT_FALSE(ascii.accept("\xC1"));
+    EXPECT_FALSE(ascii.accept("\xE0"));
+    EXPECT_FALSE(ascii.accept("\xF0"));
+    EXPECT_FALSE(ascii.accept("\xF4\x90"));
 }
 
 TEST(Grammar, RecursionAndNullableRules) {

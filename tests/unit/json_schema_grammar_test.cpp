@@ -60,6 +60,10 @@ TEST(JsonSchemaGrammar, AdditionalPropertiesNeverRepeatDeclaredKeys) {
     EXPECT_FALSE(schema_matches(s, R"({"id":1,"n":2})"));
     const json any = json::parse(R"({"type":"object","additionalProperties":true})");
     EXPECT_TRUE(schema_matches(any, R"({"x":[1,{"y":null}],"z":"w"})"));
+    // No properties declared at all: any object, as json_object mode.
+    EXPECT_TRUE(schema_matches(json::parse(R"({"type":"object"})"), R"({"k":1,"l":"m"})"));
+    EXPECT_TRUE(schema_matches(json::parse(R"({"type":"object","required":["k"]})"), R"({"k":1,"l":"m"})"));
+    EXPECT_FALSE(schema_matches(json::parse(R"({"type":"object","required":["k"]})"), R"({"l":"m"})"));
 }
 
 TEST(JsonSchemaGrammar, ArraysWithBounds) {
