@@ -66,6 +66,10 @@ struct Options {
     bool cont_batching = true;       // -cb/--cont-batching, -nocb/--no-cont-batching
     std::string chat_template;       // --chat-template: name or Jinja source ("" = from the model)
     int32_t batch_sleep_ms = 0;      // --batch-sleep-ms (ours): sleep after each prompt batch
+    std::string reasoning_format = "auto";  // --reasoning-format: none, deepseek, deepseek-legacy, auto
+    int32_t reasoning_budget = -1;   // --reasoning-budget: thinking tokens (-1 unlimited, 0 no thinking)
+    std::string chat_template_kwargs;  // --chat-template-kwargs: JSON object of template variables
+    std::string reasoning_effort;    // --reasoning-effort: gpt-oss level ("" = the template's default)
 
     // Which flags appeared on the command line or in the environment (long names, e.g.
     // "--ctx-size"), for modes that need to tell "given" from "default".

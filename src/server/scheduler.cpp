@@ -129,6 +129,14 @@ void Scheduler::start_task(Slot& slot, std::shared_ptr<Task> task) {
     if (t.type == Task::Type::kCompletion) {
         slot.sampler = std::make_unique<Sampler>(t.params.sampling, ctx_.model().tokenizer().n_vocab());
         for (int32_t tok : t.prompt) slot.sampler->accept(tok);
+        slot.forced.clear();
+        slot.reasoning.reset();
+        if (t.reasoning.budget >= 0) {
+            slot.reasoning = std::make_unique<ReasoningBudget>(t.reasoning);
+            if (slot.reasoning->end_before_first_token()) {
+                slot.forced.assign(t.reasoning.end_tokens.begin(), t.reasoning.end_tokens.end());
+            }
+        }
     }
     slot.status.is_processing = true;
     slot.status.id_task = t.id;

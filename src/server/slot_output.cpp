@@ -2,6 +2,7 @@
 // and stream its text, pool embedding rows, and end the task with its final event.
 // Probabilities come from sampling/logprobs.h, stop strings and UTF-8 hold-back from
 // sampling/text_stream.h, pooling from runtime/pooling.h.
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -32,6 +33,8 @@ void Scheduler::release(Slot& slot, std::optional<TaskEvent> event, bool clear_s
     slot.task.reset();
     slot.sampler.reset();
     slot.pooler.reset();
+    slot.reasoning.reset();
+    slot.forced.clear();
     slot.generating = false;
 }
 
@@ -79,12 +82,24 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
 
     std::vector<TokenProb> post;
     const bool want_post = n_probs > 0 && params.post_sampling_probs;
-    const int32_t id = slot.sampler->sample(logits, want_post ? &post : nullptr);
+    int32_t id;
+    if (!slot.forced.empty()) {
+        // The reasoning budget ran out: its end marker replaces the samples.
+        id = slot.forced.front();
+        slot.forced.pop_front();
+    } else {
+        id = slot.sampler->sample(logits, want_post ? &post : nullptr);
+    }
     slot.sampler->accept(id);
     slot.generated.push_back(id);
     slot.pending_tokens.push_back(id);
 
-    const std::string piece = tok.token_to_piece(id, false);
+    const auto& keep = slot.task->preserved_tokens;
+    const std::string piece = tok.token_to_piece(id, std::binary_search(keep.begin(), keep.end(), id));
+    if (slot.reasoning && slot.reasoning->on_token(piece)) {
+        const auto& end = slot.task->reasoning.end_tokens;
+        slot.forced.assign(end.begin(), end.end());
+    }
     if (n_probs > 0) {
         TokenProbs tp;
         tp.id = id;
