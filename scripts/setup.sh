@@ -27,7 +27,7 @@ BUILD_PACKAGES=(
     ccache                                 # compiler cache shared by every clone
     googletest libgtest-dev                # unit tests (built with the release binary)
     nlohmann-json3-dev                     # JSON
-    dpkg-dev                               # apt-get source (cpp-httplib's single header)
+    dpkg-dev                               # apt-get source (cpp-httplib, libdeflate)
     nodejs                                 # npm + esbuild bundle the web UI
 )
 TEST_PACKAGES=(
@@ -80,13 +80,20 @@ if [ ! -e "$DEPS/include/nlohmann/json.hpp" ]; then
     rm -rf "$DEPS/include/nlohmann"
     cp -r /usr/include/nlohmann "$DEPS/include/nlohmann"
 fi
-if [ ! -e "$DEPS/include/httplib.h" ]; then
-    rm -rf "$DEPS/src" && mkdir -p "$DEPS/src"
-    (cd "$DEPS/src" && apt-get source -qq --download-only cpp-httplib >/dev/null 2>&1 \
-        || { $SUDO apt-get update -qq && apt-get source -qq --download-only cpp-httplib >/dev/null; })
-    tar -xf "$DEPS"/src/cpp-httplib_*.orig.tar.* -C "$DEPS/src"
-    cp "$DEPS"/src/*cpp-httplib*/httplib.h "$DEPS/include/httplib.h"
-fi
+# Sources Debian ships as source packages (cpp-httplib's single header, libdeflate), each
+# unpacked once into build/deps/src/<package>.
+fetch_source() {
+    local dir=$DEPS/src/$1
+    [ -e "$dir/.unpacked" ] && return 0
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$DEPS/src" && apt-get source -qq --download-only "$1" >/dev/null 2>&1 \
+        || { $SUDO apt-get update -qq && apt-get source -qq --download-only "$1" >/dev/null; })
+    tar -xf "$DEPS/src/$1"_*.orig.tar.* -C "$dir" --strip-components=1
+    touch "$dir/.unpacked"
+}
+fetch_source cpp-httplib
+fetch_source libdeflate
+[ -e "$DEPS/include/httplib.h" ] || cp "$DEPS/src/cpp-httplib/httplib.h" "$DEPS/include/httplib.h"
 
 if [ "$MODE" = test ]; then
     # Python oracles for the tests (gguf, jinja2, openai, ...).

@@ -2,8 +2,10 @@
 // kernel of its type, and the matrix-product tile (ops/matmul.h's matmul_tile(): the
 // register-blocked GEMM of kernels/gemm_<isa>.cpp where the level has one) with
 // matmul_tile_generic, at every kernel level this CPU supports, and exits non-zero on any
-// mismatch. It needs no test framework, so it can be cross-built (zig c++) and run under an
-// emulator (tests/integration/test_simd_neon.py runs it under qemu-aarch64-static).
+// mismatch; it also holds the K-quant kernels to kernel_precision_test.cpp's rounding bound
+// (a super-block summed exactly in integers, rounded once). It needs no test framework, so
+// it can be cross-built (zig c++) and run under an emulator (tests/integration/
+// test_simd_neon.py runs it under qemu-aarch64-static).
 //
 //   simd_selfcheck [--expect-level LEVEL] [--min-kernels N] [--min-tiles N]
 //
@@ -32,21 +34,14 @@
 #include "kernels/dispatch.h"
 #include "kernels/float16.h"
 #include "kernels/tensor_type.h"
+#include "kernel_test_data.h"
 
 namespace {
 
 using namespace mmojo;
 
-constexpr double kRelTolerance = 1e-5;
+using namespace kernel_test;
 
-// Every row of the type table with a dot product (walked, so a new row is checked too).
-std::vector<TensorType> dot_types() {
-    std::vector<TensorType> types;
-    for (const TensorTypeTraits& row : tensor_type_table()) {
-        if (row.vec_dot_generic != nullptr) types.push_back(row.type);
-    }
-    return types;
-}
 const std::vector<TensorType> kDotTypes = dot_types();
 
 constexpr CpuLevel kAllLevels[] = {CpuLevel::kGeneric, CpuLevel::kAvx2,  CpuLevel::kAvx512,
@@ -56,79 +51,6 @@ bool is_x86(CpuLevel l) {
     return l == CpuLevel::kAvx2 || l == CpuLevel::kAvx512 || l == CpuLevel::kAvx512Vnni || l == CpuLevel::kAmx;
 }
 bool is_arm(CpuLevel l) { return l == CpuLevel::kNeon || l == CpuLevel::kNeonDot; }
-
-std::vector<size_t> f16_fields(TensorType t) {
-    switch (t) {
-        case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kIQ4_NL: return {0};
-        case TensorType::kQ4_1: case TensorType::kQ5_1: return {0, 2};
-        case TensorType::kQ4_K: case TensorType::kQ5_K: return {0, 2};
-        case TensorType::kIQ4_XS: return {0};
-        case TensorType::kQ2_K: return {80, 82};
-        case TensorType::kQ3_K: return {108};
-        case TensorType::kQ6_K: return {208};
-        case TensorType::kIQ2_XXS: case TensorType::kIQ2_XS: case TensorType::kIQ2_S:
-        case TensorType::kIQ3_XXS: case TensorType::kIQ3_S: case TensorType::kIQ1_S:
-        case TensorType::kQ1_0: case TensorType::kQ2_0: return {0};
-        case TensorType::kTQ1_0: return {52};
-        case TensorType::kTQ2_0: return {64};
-        default: return {};  // IQ1_M: see fix_iq1_m_scale; NVFP4: byte scales, all finite
-    }
-}
-
-// IQ1_M keeps its f16 scale in the top nibbles of its four u16 scale words (bytes 49, 51,
-// 53, 55 of the block's 56): write a finite one there.
-void fix_iq1_m_scale(uint8_t* block, uint16_t h) {
-    for (int i = 0; i < 4; ++i) {
-        uint8_t& hi = block[48 + 2 * i + 1];
-        hi = uint8_t((hi & 0x0f) | (((h >> (4 * i)) & 0x0f) << 4));
-    }
-}
-
-std::vector<uint8_t> quantize(TensorType t, const std::vector<float>& x) {
-    std::vector<uint8_t> out(tensor_row_bytes(t, int64_t(x.size())));
-    tensor_type_traits(t)->from_float(x.data(), out.data(), int64_t(x.size()));
-    return out;
-}
-
-// extremes: every element at the block's max magnitude (all quants +-127, the largest
-// products).
-std::vector<float> random_floats(int64_t n, std::mt19937& rng, bool extremes = false) {
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) {
-        f = u(rng);
-        if (extremes) f = f < 0 ? -1.0f : 1.0f;
-    }
-    return v;
-}
-
-// A weight row of n elements of type t (extremes: quant bytes all 0x00 or 0xff).
-std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, bool extremes = false) {
-    const TensorTypeTraits& row = *tensor_type_traits(t);
-    if (row.from_float) return quantize(t, random_floats(n, rng, extremes));
-    std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
-    for (uint8_t& b : bytes) b = uint8_t(extremes ? (rng() & 1 ? 0xff : 0x00) : rng());
-    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
-    for (size_t base = 0; base < bytes.size(); base += row.block_bytes) {
-        for (size_t off : f16_fields(t)) {
-            const uint16_t h = f32_to_f16(scale(rng));
-            std::memcpy(&bytes[base + off], &h, sizeof h);
-        }
-        if (t == TensorType::kIQ1_M) fix_iq1_m_scale(&bytes[base], f32_to_f16(scale(rng)));
-        // MXFP4's E8M0 scale (byte 0): 2^-10 .. 2^5, like real weights (255 would be NaN).
-        if (t == TensorType::kMXFP4) bytes[base] = uint8_t(117 + rng() % 16);
-    }
-    return bytes;
-}
-
-double abs_products(TensorType tx, const uint8_t* x, TensorType ty, const uint8_t* y, int64_t n) {
-    std::vector<float> fx(static_cast<size_t>(n)), fy(static_cast<size_t>(n));
-    tensor_type_traits(tx)->to_float(x, fx.data(), n);
-    tensor_type_traits(ty)->to_float(y, fy.data(), n);
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i) s += std::fabs(double(fx[size_t(i)]) * fy[size_t(i)]);
-    return s;
-}
 
 // Returns the number of mismatching lengths.
 int check(CpuLevel level, TensorType t, VecDotFn kernel, std::mt19937& rng) {
@@ -158,17 +80,6 @@ int check(CpuLevel level, TensorType t, VecDotFn kernel, std::mt19937& rng) {
     }
     return bad;
 }
-
-// Copies `bytes` to an address `offset` bytes past a 64-byte boundary.
-struct Misaligned {
-    std::vector<uint8_t> storage;
-    uint8_t* data;
-    Misaligned(const std::vector<uint8_t>& bytes, size_t offset) : storage(bytes.size() + 128) {
-        const auto addr = reinterpret_cast<uintptr_t>(storage.data());
-        data = storage.data() + ((64 - addr % 64) % 64) + offset;
-        std::memcpy(data, bytes.data(), bytes.size());
-    }
-};
 
 // matmul_tile() (of the level select_kernels installed) against matmul_tile_generic on
 // random matrices of type t. Adds the tiles compared to `tiles`; returns the mismatches
@@ -243,6 +154,31 @@ int check_tile(CpuLevel level, TensorType t, std::mt19937& rng, int& tiles) {
     return bad;
 }
 
+// The K-quant kernels of `level` against kernel_precision_test.cpp's rounding bound: the
+// prompt tiles of Q4_K and Q6_K and the vec_dot kernels of Q2_K..Q6_K. Returns the failures.
+int check_precision(CpuLevel level, std::mt19937& rng) {
+    int bad = 0;
+    for (TensorType t : {TensorType::kQ4_K, TensorType::kQ6_K}) {
+        for (int64_t batch : {1, 4, 9}) {
+            const double ratio = worst_ratio(matmul_tile(), t, batch, rng);
+            const bool ok = ratio <= 1.0;
+            std::printf("precision tile %-10s %-5s batch %lld: worst error / bound %.2f %s\n",
+                        cpu_level_name(level), tensor_type_traits(t)->name,
+                        static_cast<long long>(batch), ratio, ok ? "ok" : "FAIL");
+            bad += ok ? 0 : 1;
+        }
+    }
+    for (TensorType t : {TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K,
+                         TensorType::kQ5_K, TensorType::kQ6_K}) {
+        const double ratio = worst_vec_dot_ratio(vec_dot_for_level(level, t), t, rng);
+        const bool ok = ratio <= 1.0;
+        std::printf("precision vec_dot %-10s %-5s: worst error / bound %.2f %s\n",
+                    cpu_level_name(level), tensor_type_traits(t)->name, ratio, ok ? "ok" : "FAIL");
+        bad += ok ? 0 : 1;
+    }
+    return bad;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -307,6 +243,7 @@ int main(int argc, char** argv) {
             continue;
         }
         std::printf("tile %-10s %s\n", cpu_level_name(level), own_tile ? "register-blocked" : "generic");
+        failures += check_precision(level, rng);
         for (TensorType t : kDotTypes) {
             const int bad = check_tile(level, t, rng, tiles);
             std::printf("tile %-10s %-7s %s\n", cpu_level_name(level), tensor_type_traits(t)->name,

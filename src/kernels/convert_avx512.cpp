@@ -11,13 +11,6 @@
 
 #include "kernels/simd_kernels.h"
 
-// GCC 12 fills don't-care lanes of its AVX-512 intrinsics from a self-initialised variable
-// and then reports it at -O3; those lanes are never read.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace mmojo {
 
 namespace {

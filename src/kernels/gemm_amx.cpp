@@ -43,13 +43,6 @@
 #include "kernels/gemm_x86_common.h"
 #include "kernels/blocks.h"
 
-// GCC 12 reports its own _mm512 intrinsics' undefined-start registers (as in
-// gemm_avx512vnni.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace mmojo {
 
 namespace {

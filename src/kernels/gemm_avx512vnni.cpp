@@ -23,11 +23,6 @@
 #include "kernels/gemm_x86_common.h"
 #include "kernels/blocks.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace mmojo {
 
 namespace {

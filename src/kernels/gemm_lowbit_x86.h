@@ -1,5 +1,5 @@
 // Prompt-processing tile of the lattice formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) for
-// x86, shared by gemm_lowbit_avx2.cpp and gemm_lowbit_avx512vnni.cpp through the Dot policy
+// x86, shared by kernels_lowbit_avx2.cpp and kernels_lowbit_avx512vnni.cpp through the Dot policy
 // of kernels/kernels_lowbit_x86.h. A vec_dot per (row, activation row) gathers every grid point
 // again for each activation row, and the gather is most of its work; here each super-block of
 // a weight row is decoded once (grid magnitudes, signs as +-1 bytes, group scales, all kept

@@ -26,14 +26,6 @@
 #include "kernels/mxfp4.h"
 #include "kernels/simd_kernels.h"
 
-// GCC 12's AVX-512 intrinsics fill don't-care lanes from a self-initialised variable
-// (_mm512_undefined_*), which -Wuninitialized reports at -O3 once inlined; the lanes are
-// never read, so the warning is a false positive in this file.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace mmojo {
 
 namespace {

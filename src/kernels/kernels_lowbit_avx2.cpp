@@ -1,12 +1,14 @@
-// AVX2 dot products of the low-bit formats: kernels/kernels_lowbit_x86.h with VPMADDUBSW +
-// VPMADDWD. Unsigned x signed pairs stay below the s16 saturation: the largest magnitudes are
-// 62 (IQ3_XXS) and 12 (NVFP4) against |y| <= 127, two products per pair.
+// AVX2 dot products and prompt tiles of the low-bit formats (kernels/kernels_lowbit_x86.h,
+// kernels/gemm_lowbit_x86.h) with VPMADDUBSW + VPMADDWD. Unsigned x signed pairs stay below
+// the s16 saturation: the largest magnitudes are 62 (IQ3_XXS) and 12 (NVFP4) against
+// |y| <= 127, two products per pair.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 
 #include "kernels/blocks_lowbit.h"
+#include "kernels/gemm_kernels.h"
 #include "kernels/iq_grids.h"
 #include "kernels/simd_kernels.h"
 
@@ -23,9 +25,11 @@ struct DotAvx2 {
 };
 
 #include "kernels/kernels_lowbit_x86.h"
+#include "kernels/gemm_lowbit_x86.h"
 
 }  // namespace
 
 VecDotFn vec_dot_lowbit_avx2(TensorType type) { return lowbit_lookup<DotAvx2>(type); }
+MatmulTileFn matmul_tile_lowbit_avx2(TensorType type) { return lowbit_tile_lookup<DotAvx2>(type); }
 
 }  // namespace mmojo

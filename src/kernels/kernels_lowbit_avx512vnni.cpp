@@ -1,12 +1,14 @@
-// AVX512-VNNI dot products of the low-bit formats: kernels/kernels_lowbit_x86.h with VPDPBUSD
-// on 256-bit registers (AVX512VL), which sums 4 unsigned x signed byte products into s32
-// without intermediate saturation; the group scale is applied with VPMULLD.
+// AVX512-VNNI dot products and prompt tiles of the low-bit formats (kernels/kernels_lowbit_x86.h,
+// kernels/gemm_lowbit_x86.h) with VPDPBUSD on 256-bit registers (AVX512VL), which sums 4
+// unsigned x signed byte products into s32 without intermediate saturation; the group scale is
+// applied with VPMULLD.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 
 #include "kernels/blocks_lowbit.h"
+#include "kernels/gemm_kernels.h"
 #include "kernels/iq_grids.h"
 #include "kernels/simd_kernels.h"
 
@@ -23,9 +25,11 @@ struct DotVnni {
 };
 
 #include "kernels/kernels_lowbit_x86.h"
+#include "kernels/gemm_lowbit_x86.h"
 
 }  // namespace
 
 VecDotFn vec_dot_lowbit_avx512vnni(TensorType type) { return lowbit_lookup<DotVnni>(type); }
+MatmulTileFn matmul_tile_lowbit_avx512vnni(TensorType type) { return lowbit_tile_lookup<DotVnni>(type); }
 
 }  // namespace mmojo

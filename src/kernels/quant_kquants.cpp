@@ -51,12 +51,12 @@ inline int two_bits(const uint8_t* qs, int e) {
 }
 
 // Unpacked quants of one super-block, as small signed integers.
-void unpack_q2_k(const BlockQ2_K& b, int8_t* q) {
+void unpack_quants(const BlockQ2_K& b, int8_t* q) {
     for (int e = 0; e < kQK_K; ++e) q[e] = static_cast<int8_t>(two_bits(b.qs, e));
 }
 
 // q = low 2 bits - 4 unless the element's hmask bit is set (bit e/32 of hmask[e%32]).
-void unpack_q3_k(const BlockQ3_K& b, int8_t* q) {
+void unpack_quants(const BlockQ3_K& b, int8_t* q) {
     for (int e = 0; e < kQK_K; ++e) {
         const int high = (b.hmask[e % 32] >> (e / 32)) & 1;
         q[e] = static_cast<int8_t>(two_bits(b.qs, e) - (high ? 0 : 4));
@@ -64,7 +64,7 @@ void unpack_q3_k(const BlockQ3_K& b, int8_t* q) {
 }
 
 // Element 64c + l (l < 32) is the low nibble of qs[32c + l]; 64c + 32 + l the high one.
-void unpack_q4_k(const BlockQ4_K& b, int8_t* q) {
+void unpack_quants(const BlockQ4_K& b, int8_t* q) {
     for (int c = 0; c < 4; ++c) {
         for (int l = 0; l < 32; ++l) {
             q[64 * c + l] = static_cast<int8_t>(b.qs[32 * c + l] & 0x0f);
@@ -74,7 +74,7 @@ void unpack_q4_k(const BlockQ4_K& b, int8_t* q) {
 }
 
 // As Q4_K plus bit 4 of element 32i + l from bit i of qh[l].
-void unpack_q5_k(const BlockQ5_K& b, int8_t* q) {
+void unpack_quants(const BlockQ5_K& b, int8_t* q) {
     for (int c = 0; c < 4; ++c) {
         for (int l = 0; l < 32; ++l) {
             const int lo = 64 * c + l, hi = 64 * c + 32 + l;
@@ -85,7 +85,7 @@ void unpack_q5_k(const BlockQ5_K& b, int8_t* q) {
 }
 
 // q - 32 with q = 4 low bits from ql and 2 high bits from qh (see BlockQ6_K).
-void unpack_q6_k(const BlockQ6_K& b, int8_t* q) {
+void unpack_quants(const BlockQ6_K& b, int8_t* q) {
     for (int h = 0; h < 2; ++h) {
         for (int r = 0; r < 128; ++r) {
             const int low = r < 64 ? (b.ql[64 * h + r] & 0x0f) : (b.ql[64 * h + r - 64] >> 4);
@@ -129,74 +129,84 @@ void q2_k_to_float(const void* src, float* dst, int64_t n) {
     }
 }
 
-void q3_k_to_float(const void* src, float* dst, int64_t n) {
-    const auto* blocks = static_cast<const BlockQ3_K*>(src);
+namespace {
+
+// Q4_K and Q5_K: unsigned quants in 8 sub-blocks of 32, each with a 6-bit scale and minimum.
+template <typename Block>
+void k4_like_to_float(const void* src, float* dst, int64_t n) {
+    const auto* blocks = static_cast<const Block*>(src);
     int8_t q[kQK_K];
     for (int64_t b = 0; b < n / kQK_K; ++b) {
         const float d = f16_to_f32(blocks[b].d);
-        unpack_q3_k(blocks[b], q);
+        const float dmin = f16_to_f32(blocks[b].dmin);
+        unpack_quants(blocks[b], q);
+        float* y = dst + b * kQK_K;
+        for (int i = 0; i < 8; ++i) {
+            int sc = 0, mn = 0;
+            unpack_scale_min_k4(blocks[b].scales, i, &sc, &mn);
+            const float dl = d * static_cast<float>(sc);
+            const float ml = dmin * static_cast<float>(mn);
+            for (int e = 32 * i; e < 32 * i + 32; ++e) {
+                const float scaled = dl * static_cast<float>(q[e]);
+                y[e] = scaled - ml;
+            }
+        }
+    }
+}
+
+// Q3_K and Q6_K: signed quants in 16 sub-blocks of 16, each with an integer scale
+// scale(block, i) and no minimum.
+template <typename Block, typename Scale>
+void signed16_to_float(const void* src, float* dst, int64_t n, Scale scale) {
+    const auto* blocks = static_cast<const Block*>(src);
+    int8_t q[kQK_K];
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        const float d = f16_to_f32(blocks[b].d);
+        unpack_quants(blocks[b], q);
         float* y = dst + b * kQK_K;
         for (int i = 0; i < kQK_K / 16; ++i) {
-            const float dl = d * static_cast<float>(q3_k_scale(blocks[b].scales, i));
+            const float dl = d * static_cast<float>(scale(blocks[b], i));
             for (int e = 16 * i; e < 16 * i + 16; ++e) y[e] = dl * static_cast<float>(q[e]);
         }
     }
+}
+
+template <typename Block, typename Scale>
+float vec_dot_signed16(int64_t n, const void* vx, const void* vy, Scale scale) {
+    const auto* x = static_cast<const Block*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    int8_t q[kQK_K];
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        unpack_quants(x[b], q);
+        int32_t isum = 0;
+        for (int i = 0; i < kQK_K / 16; ++i) {
+            isum += scale(x[b], i) * dot_i8(q + 16 * i, y[b].qs + 16 * i, 16);
+        }
+        sum += y[b].d * f16_to_f32(x[b].d) * static_cast<float>(isum);
+    }
+    return sum;
+}
+
+int q3_k_block_scale(const BlockQ3_K& b, int i) { return q3_k_scale(b.scales, i); }
+int q6_k_block_scale(const BlockQ6_K& b, int i) { return b.scales[i]; }
+
+}  // namespace
+
+void q3_k_to_float(const void* src, float* dst, int64_t n) {
+    signed16_to_float<BlockQ3_K>(src, dst, n, q3_k_block_scale);
 }
 
 void q4_k_to_float(const void* src, float* dst, int64_t n) {
-    const auto* blocks = static_cast<const BlockQ4_K*>(src);
-    int8_t q[kQK_K];
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const float d = f16_to_f32(blocks[b].d);
-        const float dmin = f16_to_f32(blocks[b].dmin);
-        unpack_q4_k(blocks[b], q);
-        float* y = dst + b * kQK_K;
-        for (int i = 0; i < 8; ++i) {
-            int sc = 0, mn = 0;
-            unpack_scale_min_k4(blocks[b].scales, i, &sc, &mn);
-            const float dl = d * static_cast<float>(sc);
-            const float ml = dmin * static_cast<float>(mn);
-            for (int e = 32 * i; e < 32 * i + 32; ++e) {
-                const float scaled = dl * static_cast<float>(q[e]);
-                y[e] = scaled - ml;
-            }
-        }
-    }
+    k4_like_to_float<BlockQ4_K>(src, dst, n);
 }
 
 void q5_k_to_float(const void* src, float* dst, int64_t n) {
-    const auto* blocks = static_cast<const BlockQ5_K*>(src);
-    int8_t q[kQK_K];
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const float d = f16_to_f32(blocks[b].d);
-        const float dmin = f16_to_f32(blocks[b].dmin);
-        unpack_q5_k(blocks[b], q);
-        float* y = dst + b * kQK_K;
-        for (int i = 0; i < 8; ++i) {
-            int sc = 0, mn = 0;
-            unpack_scale_min_k4(blocks[b].scales, i, &sc, &mn);
-            const float dl = d * static_cast<float>(sc);
-            const float ml = dmin * static_cast<float>(mn);
-            for (int e = 32 * i; e < 32 * i + 32; ++e) {
-                const float scaled = dl * static_cast<float>(q[e]);
-                y[e] = scaled - ml;
-            }
-        }
-    }
+    k4_like_to_float<BlockQ5_K>(src, dst, n);
 }
 
 void q6_k_to_float(const void* src, float* dst, int64_t n) {
-    const auto* blocks = static_cast<const BlockQ6_K*>(src);
-    int8_t q[kQK_K];
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        const float d = f16_to_f32(blocks[b].d);
-        unpack_q6_k(blocks[b], q);
-        float* y = dst + b * kQK_K;
-        for (int i = 0; i < kQK_K / 16; ++i) {
-            const float dl = d * static_cast<float>(blocks[b].scales[i]);
-            for (int e = 16 * i; e < 16 * i + 16; ++e) y[e] = dl * static_cast<float>(q[e]);
-        }
-    }
+    signed16_to_float<BlockQ6_K>(src, dst, n, q6_k_block_scale);
 }
 
 void q8_k_to_float(const void* src, float* dst, int64_t n) {
@@ -254,7 +264,7 @@ float vec_dot_q2_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
     int8_t q[kQK_K];
     float sum = 0.0f;
     for (int64_t b = 0; b < n / kQK_K; ++b) {
-        unpack_q2_k(x[b], q);
+        unpack_quants(x[b], q);
         int32_t isum = 0, summs = 0;
         for (int i = 0; i < kQK_K / 16; ++i) {
             isum += (x[b].scales[i] & 0x0f) * dot_i8(q + 16 * i, y[b].qs + 16 * i, 16);
@@ -268,78 +278,46 @@ float vec_dot_q2_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
 }
 
 float vec_dot_q3_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ3_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    int8_t q[kQK_K];
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        unpack_q3_k(x[b], q);
-        int32_t isum = 0;
-        for (int i = 0; i < kQK_K / 16; ++i) {
-            isum += q3_k_scale(x[b].scales, i) * dot_i8(q + 16 * i, y[b].qs + 16 * i, 16);
-        }
-        sum += y[b].d * f16_to_f32(x[b].d) * static_cast<float>(isum);
-    }
-    return sum;
+    return vec_dot_signed16<BlockQ3_K>(n, vx, vy, q3_k_block_scale);
 }
 
 namespace {
 
 // Shared by Q4_K and Q5_K, whose quants are unsigned with a per-sub-block min.
 template <typename Block>
-float dot_k4_like(const Block& xb, const BlockQ8_K& yb, const int8_t* q) {
-    int32_t isum = 0, summs = 0;
-    for (int i = 0; i < 8; ++i) {
-        int sc = 0, mn = 0;
-        unpack_scale_min_k4(xb.scales, i, &sc, &mn);
-        isum += sc * dot_i8(q + 32 * i, yb.qs + 32 * i, 32);
-        summs += mn * (yb.bsums[2 * i] + yb.bsums[2 * i + 1]);
+float vec_dot_k4_like(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const Block*>(vx);
+    const auto* y = static_cast<const BlockQ8_K*>(vy);
+    int8_t q[kQK_K];
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+        unpack_quants(x[b], q);
+        int32_t isum = 0, summs = 0;
+        for (int i = 0; i < 8; ++i) {
+            int sc = 0, mn = 0;
+            unpack_scale_min_k4(x[b].scales, i, &sc, &mn);
+            isum += sc * dot_i8(q + 32 * i, y[b].qs + 32 * i, 32);
+            summs += mn * (y[b].bsums[2 * i] + y[b].bsums[2 * i + 1]);
+        }
+        const float dall = y[b].d * f16_to_f32(x[b].d);
+        const float dmin = y[b].d * f16_to_f32(x[b].dmin);
+        sum += dall * static_cast<float>(isum) - dmin * static_cast<float>(summs);
     }
-    const float dall = yb.d * f16_to_f32(xb.d);
-    const float dmin = yb.d * f16_to_f32(xb.dmin);
-    return dall * static_cast<float>(isum) - dmin * static_cast<float>(summs);
+    return sum;
 }
 
 }  // namespace
 
 float vec_dot_q4_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ4_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    int8_t q[kQK_K];
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        unpack_q4_k(x[b], q);
-        sum += dot_k4_like(x[b], y[b], q);
-    }
-    return sum;
+    return vec_dot_k4_like<BlockQ4_K>(n, vx, vy);
 }
 
 float vec_dot_q5_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ5_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    int8_t q[kQK_K];
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        unpack_q5_k(x[b], q);
-        sum += dot_k4_like(x[b], y[b], q);
-    }
-    return sum;
+    return vec_dot_k4_like<BlockQ5_K>(n, vx, vy);
 }
 
 float vec_dot_q6_k_q8_k_generic(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const BlockQ6_K*>(vx);
-    const auto* y = static_cast<const BlockQ8_K*>(vy);
-    int8_t q[kQK_K];
-    float sum = 0.0f;
-    for (int64_t b = 0; b < n / kQK_K; ++b) {
-        unpack_q6_k(x[b], q);
-        int32_t isum = 0;
-        for (int i = 0; i < kQK_K / 16; ++i) {
-            isum += x[b].scales[i] * dot_i8(q + 16 * i, y[b].qs + 16 * i, 16);
-        }
-        sum += y[b].d * f16_to_f32(x[b].d) * static_cast<float>(isum);
-    }
-    return sum;
+    return vec_dot_signed16<BlockQ6_K>(n, vx, vy, q6_k_block_scale);
 }
 
 }  // namespace mmojo

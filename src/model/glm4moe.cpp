@@ -23,14 +23,7 @@ namespace mmojo {
 
 namespace {
 
-class Glm4MoeModel final : public Model {
-public:
-    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
-                 OutputKind kind) override {
-        ForwardPass pass(batch, state, pool);
-        moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
-    }
-
+class Glm4MoeModel final : public MoeDecoderModel {
 protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;
@@ -55,12 +48,6 @@ protected:
         }
         attention_.assign(hp.n_layer, attention_config(hp, RopeLayout::kNeox));
     }
-
-private:
-    MoeHparams moe_;
-    DecoderEnds ends_;
-    std::vector<MoeBlock> blocks_;
-    std::vector<AttentionConfig> attention_;   // the same for every block
 };
 
 }  // namespace

@@ -21,14 +21,7 @@ namespace mmojo {
 
 namespace {
 
-class GptOssModel final : public Model {
-public:
-    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
-                 OutputKind kind) override {
-        ForwardPass pass(batch, state, pool);
-        moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
-    }
-
+class GptOssModel final : public MoeDecoderModel {
 protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;
@@ -76,11 +69,7 @@ protected:
     }
 
 private:
-    MoeHparams moe_;
-    DecoderEnds ends_;
-    std::vector<MoeBlock> blocks_;
     std::vector<std::vector<float>> sinks_;   // [n_layer][n_head]
-    std::vector<AttentionConfig> attention_;
 };
 
 }  // namespace

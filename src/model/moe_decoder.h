@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/blocks.h"
+#include "model/model.h"
 #include "ops/moe.h"
 
 namespace mmojo {
@@ -54,5 +55,22 @@ void moe_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const MoeHpa
                          const DecoderEnds& ends, const std::vector<MoeBlock>& blocks,
                          const std::vector<AttentionConfig>& attention, OutputKind kind,
                          float* out);
+
+// The families on this decoder differ only in how they read their file: each implements
+// load_weights and fills the members below.
+class MoeDecoderModel : public Model {
+public:
+    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
+                 OutputKind kind) override {
+        ForwardPass pass(batch, state, pool);
+        moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
+    }
+
+protected:
+    MoeHparams moe_;
+    DecoderEnds ends_;
+    std::vector<MoeBlock> blocks_;
+    std::vector<AttentionConfig> attention_;   // block l's
+};
 
 }  // namespace mmojo

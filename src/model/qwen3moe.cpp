@@ -19,14 +19,7 @@ namespace mmojo {
 
 namespace {
 
-class Qwen3MoeModel final : public Model {
-public:
-    void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
-                 OutputKind kind) override {
-        ForwardPass pass(batch, state, pool);
-        moe_decoder_forward(pass, hparams_, moe_, ends_, blocks_, attention_, kind, out);
-    }
-
+class Qwen3MoeModel final : public MoeDecoderModel {
 protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;
@@ -50,12 +43,6 @@ protected:
         }
         attention_.assign(hp.n_layer, attention_config(hp, RopeLayout::kNeox));
     }
-
-private:
-    MoeHparams moe_;
-    DecoderEnds ends_;
-    std::vector<MoeBlock> blocks_;
-    std::vector<AttentionConfig> attention_;   // the same for every block
 };
 
 }  // namespace

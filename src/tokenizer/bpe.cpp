@@ -5,31 +5,16 @@
 //    first; equal ranks leftmost first) until no listed pair remains;
 //  - with ignore_merges (Llama 3 style), a word that is itself a token is emitted whole;
 //  - a final symbol that is not a token is emitted as its single-byte tokens, where they exist.
-#include <queue>
 #include <stdexcept>
 
 #include "gguf/gguf.h"
+#include "tokenizer/symbol_merge.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
 namespace mmojo::tokenizer_detail {
 
 namespace {
-
-struct Symbol {
-    size_t start = 0, len = 0;  // bytes in the byte-mapped word; len 0 = merged away
-    int prev = -1, next = -1;
-};
-
-struct Bigram {
-    int32_t rank = 0;
-    int left = 0, right = 0;
-    size_t len = 0;
-    // Lowest rank first; equal ranks: leftmost first.
-    bool operator<(const Bigram& o) const {
-        return rank > o.rank || (rank == o.rank && left > o.left);
-    }
-};
 
 // Unambiguous key for a merge pair: "<length of left>:" + left + right.
 void make_key(std::string& key, std::string_view left, std::string_view right) {
@@ -75,32 +60,22 @@ BpeTokenizer::BpeTokenizer(const GgufFile& file) {
     build_pieces();
 }
 
-std::string BpeTokenizer::render_piece(TokenId id) const {
-    const uint32_t attr = attrs_[size_t(id)];
-    const std::string& text = texts_[size_t(id)];
-    if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return text;
-    if (attr & kAttrNormal) {
-        // Undo the byte mapping; a code point outside it (malformed vocabulary) is kept as
-        // its own UTF-8.
-        std::string out;
-        out.reserve(text.size());
-        size_t pos = 0;
-        while (pos < text.size()) {
-            const uint32_t cp = unicode::decode_utf8(text, pos);
-            const int byte = unicode::codepoint_to_byte(cp);
-            if (byte >= 0) {
-                out += char(byte);
-            } else {
-                unicode::append_utf8(out, cp);
-            }
+// Undoes the byte mapping; a code point outside it (malformed vocabulary) is kept as its
+// own UTF-8.
+std::string BpeTokenizer::render_normal(const std::string& text) const {
+    std::string out;
+    out.reserve(text.size());
+    size_t pos = 0;
+    while (pos < text.size()) {
+        const uint32_t cp = unicode::decode_utf8(text, pos);
+        const int byte = unicode::codepoint_to_byte(cp);
+        if (byte >= 0) {
+            out += char(byte);
+        } else {
+            unicode::append_utf8(out, cp);
         }
-        return out;
     }
-    if (attr & kAttrByte) {
-        const int value = byte_token_value(id);
-        return value < 0 ? std::string() : std::string(1, char(value));
-    }
-    return {};
+    return out;
 }
 
 int32_t BpeTokenizer::merge_rank(std::string_view left, std::string_view right,
@@ -118,43 +93,14 @@ void BpeTokenizer::encode_word(const std::string& word, std::vector<TokenId>& ou
             return;
         }
     }
-    std::vector<Symbol> symbols;
-    symbols.reserve(word.size());
-    for (size_t pos = 0; pos < word.size();) {
-        Symbol s;
-        s.start = pos;
-        s.len = std::min(unicode::utf8_sequence_length(uint8_t(word[pos])), word.size() - pos);
-        pos += s.len;
-        s.prev = int(symbols.size()) - 1;
-        s.next = pos == word.size() ? -1 : int(symbols.size()) + 1;
-        symbols.push_back(s);
-    }
-
     const std::string_view w(word);
     std::string key;
-    std::priority_queue<Bigram> queue;
-    auto try_pair = [&](int left, int right) {
-        if (left < 0 || right < 0) return;
-        const Symbol& l = symbols[size_t(left)];
-        const Symbol& r = symbols[size_t(right)];
-        const int32_t rank = merge_rank(w.substr(l.start, l.len), w.substr(r.start, r.len), key);
-        if (rank >= 0) queue.push({rank, left, right, l.len + r.len});
-    };
-    for (size_t i = 1; i < symbols.size(); ++i) try_pair(int(i) - 1, int(i));
-
-    while (!queue.empty()) {
-        const Bigram b = queue.top();
-        queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
-        if (left.len == 0 || right.len == 0 || left.len + right.len != b.len) continue;  // stale
-        left.len += right.len;
-        right.len = 0;
-        left.next = right.next;
-        if (right.next >= 0) symbols[size_t(right.next)].prev = b.left;
-        try_pair(left.prev, b.left);
-        try_pair(b.left, left.next);
-    }
+    const std::vector<Symbol> symbols = merge_symbols<int64_t>(
+        w, [&](std::string_view left, std::string_view right) -> std::optional<int64_t> {
+            const int32_t rank = merge_rank(left, right, key);
+            if (rank < 0) return std::nullopt;
+            return -int64_t(rank);  // lower ranks merge first
+        });
 
     for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[size_t(i)].next) {
         const Symbol& s = symbols[size_t(i)];
@@ -171,28 +117,13 @@ void BpeTokenizer::encode_word(const std::string& word, std::vector<TokenId>& ou
     }
 }
 
-void BpeTokenizer::encode_text(std::string_view text, std::vector<TokenId>& out) const {
+void BpeTokenizer::encode_text(std::string_view text, bool, std::vector<TokenId>& out) const {
     std::string mapped;
     for (const std::string& word : pre_tokenize(pre_regexes_, text)) {
         mapped.clear();
         for (char c : word) unicode::append_utf8(mapped, unicode::byte_to_codepoint(uint8_t(c)));
         encode_word(mapped, out);
     }
-}
-
-std::vector<TokenId> BpeTokenizer::encode(std::string_view text, bool add_special,
-                                          bool parse_special) const {
-    std::vector<TokenId> out;
-    if (add_special && add_bos_ && bos_ != -1) out.push_back(bos_);
-    for (const Fragment& f : partition(text, parse_special)) {
-        if (f.token != -1) {
-            out.push_back(f.token);
-        } else {
-            encode_text(text.substr(f.offset, f.length), out);
-        }
-    }
-    if (add_special && add_eos_ && eos_ != -1) out.push_back(eos_);
-    return out;
 }
 
 }  // namespace mmojo::tokenizer_detail

@@ -6,17 +6,14 @@
 //    concatenation is a token with the highest score is merged (ties: leftmost first);
 //  - a symbol left that is not a token is emitted byte by byte as <0xNN> tokens (or the
 //    single-byte token, else <unk>).
-#include <queue>
-
 #include "gguf/gguf.h"
+#include "tokenizer/symbol_merge.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 
 namespace mmojo::tokenizer_detail {
 
 namespace {
-
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
 
 std::string escape_spaces(std::string_view text, bool prefix_space) {
     std::string out;
@@ -31,21 +28,6 @@ std::string escape_spaces(std::string_view text, bool prefix_space) {
     }
     return out;
 }
-
-struct Symbol {
-    size_t start = 0, len = 0;  // bytes in the escaped text; len 0 = merged away
-    int prev = -1, next = -1;
-};
-
-struct Bigram {
-    float score = 0;
-    int left = 0, right = 0;
-    size_t len = 0;
-    // Highest score first; equal scores: leftmost first.
-    bool operator<(const Bigram& o) const {
-        return score < o.score || (score == o.score && left > o.left);
-    }
-};
 
 }  // namespace
 
@@ -68,28 +50,8 @@ SpmTokenizer::SpmTokenizer(const GgufFile& file) {
     build_pieces();
 }
 
-std::string SpmTokenizer::render_piece(TokenId id) const {
-    const uint32_t attr = attrs_[size_t(id)];
-    const std::string& text = texts_[size_t(id)];
-    if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return text;
-    if (attr & kAttrNormal) {
-        std::string out;
-        out.reserve(text.size());
-        for (size_t i = 0; i < text.size();) {
-            if (text.compare(i, kSpaceMark.size(), kSpaceMark) == 0) {
-                out += ' ';
-                i += kSpaceMark.size();
-            } else {
-                out += text[i++];
-            }
-        }
-        return out;
-    }
-    if (attr & kAttrByte) {
-        const int value = byte_token_value(id);
-        return value < 0 ? std::string() : std::string(1, char(value));
-    }
-    return {};
+std::string SpmTokenizer::render_normal(const std::string& text) const {
+    return replace_space_marks(text);
 }
 
 void SpmTokenizer::push_bytes(std::string_view bytes, std::vector<TokenId>& out) const {
@@ -103,43 +65,16 @@ void SpmTokenizer::push_bytes(std::string_view bytes, std::vector<TokenId>& out)
     }
 }
 
-void SpmTokenizer::encode_text(std::string_view text, std::vector<TokenId>& out) const {
-    std::vector<Symbol> symbols;
-    symbols.reserve(text.size());
-    for (size_t pos = 0; pos < text.size();) {
-        Symbol s;
-        s.start = pos;
-        s.len = std::min(unicode::utf8_sequence_length(uint8_t(text[pos])), text.size() - pos);
-        pos += s.len;
-        s.prev = int(symbols.size()) - 1;
-        s.next = pos == text.size() ? -1 : int(symbols.size()) + 1;
-        symbols.push_back(s);
-    }
-
-    std::priority_queue<Bigram> queue;
-    auto try_pair = [&](int left, int right) {
-        if (left < 0 || right < 0) return;
-        const size_t len = symbols[size_t(left)].len + symbols[size_t(right)].len;
-        const TokenId id = find_token(text.substr(symbols[size_t(left)].start, len));
-        if (id == -1) return;
-        queue.push({token_score(id), left, right, len});
-    };
-    for (size_t i = 1; i < symbols.size(); ++i) try_pair(int(i) - 1, int(i));
-
-    while (!queue.empty()) {
-        const Bigram b = queue.top();
-        queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
-        // Stale: one side was merged into something else since the pair was queued.
-        if (left.len == 0 || right.len == 0 || left.len + right.len != b.len) continue;
-        left.len += right.len;
-        right.len = 0;
-        left.next = right.next;
-        if (right.next >= 0) symbols[size_t(right.next)].prev = b.left;
-        try_pair(left.prev, b.left);
-        try_pair(b.left, left.next);
-    }
+void SpmTokenizer::encode_text(std::string_view raw, bool after_special,
+                               std::vector<TokenId>& out) const {
+    const std::string escaped = escape_spaces(raw, add_space_prefix_ && after_special);
+    const std::string_view text(escaped);
+    const std::vector<Symbol> symbols = merge_symbols<float>(
+        text, [&](std::string_view left, std::string_view right) -> std::optional<float> {
+            const TokenId id = find_token(std::string_view(left.data(), left.size() + right.size()));
+            if (id == -1) return std::nullopt;
+            return token_score(id);
+        });
 
     for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[size_t(i)].next) {
         const Symbol& s = symbols[size_t(i)];
@@ -151,26 +86,6 @@ void SpmTokenizer::encode_text(std::string_view text, std::vector<TokenId>& out)
             push_bytes(piece, out);
         }
     }
-}
-
-std::vector<TokenId> SpmTokenizer::encode(std::string_view text, bool add_special,
-                                          bool parse_special) const {
-    std::vector<TokenId> out;
-    if (add_special && add_bos_ && bos_ != -1) out.push_back(bos_);
-    bool prev_special = true;  // the input start counts as "after a special token"
-    for (const Fragment& f : partition(text, parse_special)) {
-        if (f.token != -1) {
-            out.push_back(f.token);
-            prev_special = true;
-            continue;
-        }
-        const std::string escaped =
-            escape_spaces(text.substr(f.offset, f.length), add_space_prefix_ && prev_special);
-        encode_text(escaped, out);
-        prev_special = false;
-    }
-    if (add_special && add_eos_ && eos_ != -1) out.push_back(eos_);
-    return out;
 }
 
 }  // namespace mmojo::tokenizer_detail

@@ -345,6 +345,50 @@ void VocabTokenizer::load_vocab(const GgufFile& file, const std::string& model,
     }
 }
 
+std::string VocabTokenizer::render_piece(TokenId id) const {
+    const uint32_t attr = attrs_[size_t(id)];
+    const std::string& text = texts_[size_t(id)];
+    if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return text;
+    if (attr & kAttrNormal) return render_normal(text);
+    if (attr & kAttrByte) {
+        const int value = byte_token_value(id);
+        return value < 0 ? std::string() : std::string(1, char(value));
+    }
+    return {};
+}
+
+std::string VocabTokenizer::replace_space_marks(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        if (text.substr(i, kSpaceMark.size()) == kSpaceMark) {
+            out += ' ';
+            i += kSpaceMark.size();
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
+std::vector<TokenId> VocabTokenizer::encode(std::string_view text, bool add_special,
+                                            bool parse_special) const {
+    std::vector<TokenId> out;
+    if (add_special && add_bos_ && bos_ != -1) out.push_back(bos_);
+    bool after_special = true;  // the input start counts as "after a special token"
+    for (const Fragment& f : partition(text, parse_special)) {
+        if (f.token != -1) {
+            out.push_back(f.token);
+            after_special = true;
+        } else {
+            encode_text(text.substr(f.offset, f.length), after_special, out);
+            after_special = false;
+        }
+    }
+    if (add_special && end_token() != -1) out.push_back(end_token());
+    return out;
+}
+
 void VocabTokenizer::build_pieces() {
     pieces_.resize(texts_.size());
     for (size_t i = 0; i < texts_.size(); ++i) pieces_[i] = render_piece(TokenId(i));

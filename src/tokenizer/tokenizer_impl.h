@@ -18,6 +18,8 @@ class GgufFile;
 
 namespace mmojo::tokenizer_detail {
 
+constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581, SPM's and WPM's space
+
 // Token attribute bits, as llama.cpp keeps them (token_type gives the initial value; text
 // rules and per-model rules add to it).
 enum : uint32_t {
@@ -50,6 +52,10 @@ class VocabTokenizer : public Tokenizer {
 public:
     std::string token_to_piece(TokenId id, bool special) const override;
     TokenId find_token(std::string_view text) const override;
+    // BOS, then each raw-text fragment through encode_text and each special token as is,
+    // then end_token().
+    std::vector<TokenId> encode(std::string_view text, bool add_special,
+                                bool parse_special) const final;
 
 protected:
     // Reads tokens, scores, types, special ids and flags; applies llama.cpp's text-based
@@ -63,8 +69,18 @@ protected:
 
     // Fills pieces_ from render_piece; the constructors call it once the model data is set.
     void build_pieces();
-    // The bytes of token `id` as token_to_piece(id, true) returns them.
-    virtual std::string render_piece(TokenId id) const = 0;
+    // The bytes of token `id` as token_to_piece(id, true) returns them: control and
+    // user-defined tokens as written, byte tokens as their byte, normal ones by render_normal.
+    std::string render_piece(TokenId id) const;
+    virtual std::string render_normal(const std::string& text) const = 0;
+    // `text` with every U+2581 turned back into a space.
+    static std::string replace_space_marks(std::string_view text);
+    // Appends the tokens of raw text; after_special: it starts the input or follows a
+    // special token.
+    virtual void encode_text(std::string_view text, bool after_special,
+                             std::vector<TokenId>& out) const = 0;
+    // The token that add_special appends at the end (-1 for none).
+    virtual TokenId end_token() const { return add_eos_ ? eos_ : -1; }
     // Byte value of a "<0xNN>" token, or -1.
     int byte_token_value(TokenId id) const;
 
@@ -80,12 +96,10 @@ protected:
 class SpmTokenizer final : public VocabTokenizer {
 public:
     explicit SpmTokenizer(const GgufFile& file);
-    std::vector<TokenId> encode(std::string_view text, bool add_special,
-                                bool parse_special) const override;
-
 private:
-    std::string render_piece(TokenId id) const override;
-    void encode_text(std::string_view escaped, std::vector<TokenId>& out) const;
+    std::string render_normal(const std::string& text) const override;
+    void encode_text(std::string_view raw, bool after_special,
+                     std::vector<TokenId>& out) const override;
     void push_bytes(std::string_view bytes, std::vector<TokenId>& out) const;
     TokenId byte_tokens_[256];
 };
@@ -94,12 +108,10 @@ private:
 class BpeTokenizer final : public VocabTokenizer {
 public:
     explicit BpeTokenizer(const GgufFile& file);
-    std::vector<TokenId> encode(std::string_view text, bool add_special,
-                                bool parse_special) const override;
-
 private:
-    std::string render_piece(TokenId id) const override;
-    void encode_text(std::string_view text, std::vector<TokenId>& out) const;
+    std::string render_normal(const std::string& text) const override;
+    void encode_text(std::string_view text, bool after_special,
+                     std::vector<TokenId>& out) const override;
     void encode_word(const std::string& word, std::vector<TokenId>& out) const;
     int32_t merge_rank(std::string_view left, std::string_view right, std::string& key) const;
 
@@ -113,12 +125,11 @@ private:
 class WpmTokenizer final : public VocabTokenizer {
 public:
     explicit WpmTokenizer(const GgufFile& file);
-    std::vector<TokenId> encode(std::string_view text, bool add_special,
-                                bool parse_special) const override;
-
 private:
-    std::string render_piece(TokenId id) const override;
-    void encode_text(std::string_view text, std::vector<TokenId>& out) const;
+    std::string render_normal(const std::string& text) const override;
+    void encode_text(std::string_view text, bool after_special,
+                     std::vector<TokenId>& out) const override;
+    TokenId end_token() const override;
 };
 
 // Pre-tokenizer settings for a tokenizer.ggml.pre name (empty = "default"); throws

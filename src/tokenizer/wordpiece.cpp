@@ -16,8 +16,6 @@ namespace mmojo::tokenizer_detail {
 
 namespace {
 
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
-
 // BERT's CJK ideograph blocks (as in its _is_chinese_char, with the upstream range typo
 // 0x2B920 kept, which llama.cpp keeps too).
 bool is_cjk(uint32_t cp) {
@@ -72,31 +70,11 @@ WpmTokenizer::WpmTokenizer(const GgufFile& file) {
     build_pieces();
 }
 
-std::string WpmTokenizer::render_piece(TokenId id) const {
-    const uint32_t attr = attrs_[size_t(id)];
-    const std::string& text = texts_[size_t(id)];
-    if (attr & (kAttrUnknown | kAttrControl | kAttrUserDefined)) return text;
-    if (attr & kAttrNormal) {
-        std::string out;
-        out.reserve(text.size());
-        for (size_t i = 0; i < text.size();) {
-            if (text.compare(i, kSpaceMark.size(), kSpaceMark) == 0) {
-                out += ' ';
-                i += kSpaceMark.size();
-            } else {
-                out += text[i++];
-            }
-        }
-        return out;
-    }
-    if (attr & kAttrByte) {
-        const int value = byte_token_value(id);
-        return value < 0 ? std::string() : std::string(1, char(value));
-    }
-    return {};
+std::string WpmTokenizer::render_normal(const std::string& text) const {
+    return replace_space_marks(text);
 }
 
-void WpmTokenizer::encode_text(std::string_view text, std::vector<TokenId>& out) const {
+void WpmTokenizer::encode_text(std::string_view text, bool, std::vector<TokenId>& out) const {
     std::string word;
     for (const std::string& w : split_words(text)) {
         word.assign(kSpaceMark);
@@ -125,19 +103,7 @@ void WpmTokenizer::encode_text(std::string_view text, std::vector<TokenId>& out)
     }
 }
 
-std::vector<TokenId> WpmTokenizer::encode(std::string_view text, bool add_special,
-                                          bool parse_special) const {
-    std::vector<TokenId> out;
-    if (add_special && add_bos_ && bos_ != -1) out.push_back(bos_);
-    for (const Fragment& f : partition(text, parse_special)) {
-        if (f.token != -1) {
-            out.push_back(f.token);
-        } else {
-            encode_text(text.substr(f.offset, f.length), out);
-        }
-    }
-    if (add_special && add_sep_ && sep_ != -1) out.push_back(sep_);
-    return out;
-}
+// BERT ends a sequence with [SEP], not EOS.
+TokenId WpmTokenizer::end_token() const { return add_sep_ ? sep_ : -1; }
 
 }  // namespace mmojo::tokenizer_detail

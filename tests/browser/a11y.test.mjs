@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { openChat, replyDone, routeChat, send, sseBody } from './chat-helpers.mjs';
-import { launchBrowser, openEditor, screenshot, startServer, waitFor } from './helpers.mjs';
+import {
+  contrast, launchBrowser, openEditor, screenshot, startServer, waitFor,
+} from './helpers.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -78,18 +80,6 @@ for (const scheme of ['light', 'dark']) {
   }
 }
 
-// WCAG relative luminance and contrast of CSS rgb() colours.
-function luminance(css) {
-  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
-    const c = Number(v) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-const contrast = (a, b) => {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (hi + 0.05) / (lo + 0.05);
-};
 
 for (const scheme of ['light', 'dark']) {
   test(`field borders 3:1 and placeholders 4.5:1 (${scheme})`, async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { openChat, replyDone, routeChat, send, sseBody, storedConversations } from './chat-helpers.mjs';
-import { launchBrowser, screenshot, startServer, waitFor } from './helpers.mjs';
+import { screenshot, startServer, waitFor, withBrowser } from './helpers.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -12,16 +12,8 @@ after(async () => { await server.stop(); });
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
-async function withBrowser(options, body) {
-  const browser = await launchBrowser({ ...options, permissions: ['clipboard-read', 'clipboard-write'] });
-  try {
-    await body(browser);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
+const withClipboard = (options, body) =>
+  withBrowser({ ...options, permissions: ['clipboard-read', 'clipboard-write'] }, body);
 
 const MARKDOWN = [
   '# Results\n\nHere is **bold** and `inline code`.\n\n',
@@ -35,7 +27,7 @@ const MARKDOWN = [
 
 for (const [label, options] of [['desktop', {}], ['phone', PHONE]]) {
   test(`markdown: table, highlighted code with copy, LaTeX, no scripts (${label})`, async () => {
-    await withBrowser(options, async ({ page }) => {
+    await withClipboard(options, async ({ page }) => {
       const requests = await routeChat(page, [sseBody(MARKDOWN)]);
       await openChat(page, server.base);
       await send(page, 'Show me some markdown');
@@ -72,7 +64,7 @@ for (const [label, options] of [['desktop', {}], ['phone', PHONE]]) {
 }
 
 test('reasoning is shown collapsed, apart from the answer (reasoning_content and <think>)', async () => {
-  await withBrowser({}, async ({ page }) => {
+  await withClipboard({}, async ({ page }) => {
     await routeChat(page, [
       sseBody([{ reasoning_content: 'The user greets me. ' }, { reasoning_content: 'I should greet back.' }, 'Hello!']),
       sseBody(['<think>Inline thoughts', ' here.</think>', '\n\nThe answer.']),
@@ -100,7 +92,7 @@ test('reasoning is shown collapsed, apart from the answer (reasoning_content and
 });
 
 test('tool calls are shown as tool calls and sent back with the history', async () => {
-  await withBrowser({}, async ({ page }) => {
+  await withClipboard({}, async ({ page }) => {
     const requests = await routeChat(page, [
       sseBody([
         { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] },
@@ -126,7 +118,7 @@ test('tool calls are shown as tool calls and sent back with the history', async 
 });
 
 test('an error is shown with Retry and never enters the history', async () => {
-  await withBrowser({}, async ({ page }) => {
+  await withClipboard({}, async ({ page }) => {
     const requests = await routeChat(page, [
       (route) => route.fulfill({ status: 500, headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ error: { code: 500, message: 'the model ran out of memory', type: 'server_error' } }) }),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { openChat, openConversation, replyDone, send, storedConversations } from './chat-helpers.mjs';
-import { launchBrowser, screenshot, startServer, waitFor } from './helpers.mjs';
+import { screenshot, startServer, waitFor, withBrowser } from './helpers.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -15,16 +15,6 @@ after(async () => { await server.stop(); });
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
-async function withBrowser(options, body) {
-  const browser = await launchBrowser(options);
-  try {
-    await body(browser);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
 function recordChatRequests(page) {
   const bodies = [];
   page.on('request', (r) => { if (r.url().endsWith('/v1/chat/completions')) bodies.push(JSON.parse(r.postData())); });

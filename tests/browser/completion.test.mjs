@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  hexToUtf8, launchBrowser, openEditor, recordEditorWrites, reference, screenshot, sleep,
-  startServer, waitFor,
+  editorValue, hexToUtf8, openEditor, recordEditorWrites, reference, screenshot,
+  sleep, startServer, statusText, waitFor, withBrowser,
 } from './helpers.mjs';
 
 let server;
@@ -16,19 +16,7 @@ after(async () => {
   assert.equal(code, 0, `server exit code\n${server.log()}`);
 });
 
-async function withBrowser(options, body) {
-  const browser = await launchBrowser(options);
-  try {
-    await body(browser);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
 
-const editorValue = (page) => page.locator('#editor').inputValue();
-const statusText = (page) => page.locator('#completion-status').textContent();
 const idle = async (page) => !(await page.locator('#generate').isDisabled());
 async function finished(page) {
   await waitFor(async () => /stop: /.test(await statusText(page)) && idle(page), { what: 'the end of the completion' });

@@ -4,24 +4,15 @@
 // print the whole text, and the PWA manifest.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, openEditor, screenshot, startServer, waitFor } from './helpers.mjs';
+import {
+  editorValue, openEditor, screenshot, startServer, statusText, waitFor,
+  withBrowser,
+} from './helpers.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server.stop(); });
 
-async function withBrowser(options, body) {
-  const browser = await launchBrowser(options);
-  try {
-    await body(browser);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
-const editorValue = (page) => page.locator('#editor').inputValue();
-const statusText = (page) => page.locator('#completion-status').textContent();
 
 test('Snapshots keep text and settings across a reload, at most 20', async () => {
   const text = 'Snapshot text: Tom and Sue went to the beach.\nThey saw a crab.';

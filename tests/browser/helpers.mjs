@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests: start the real mmojo-server on a free port, wait for
 // /health, launch Debian's Chromium through playwright-core with a fresh profile, keep the
 // browser on 127.0.0.1, and save screenshots under $TEST_OUTPUT_DIR.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -127,6 +128,36 @@ export async function launchBrowser(contextOptions = {}) {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+// Runs body({ context, page, ... }) in a fresh browser and then checks what every test
+// wants of the page: it only talked to 127.0.0.1 and threw no uncaught error.
+export async function withBrowser(options, body) {
+  const browser = await launchBrowser(options);
+  try {
+    await body(browser);
+    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
+    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
+  } finally {
+    await browser.close();
+  }
+}
+
+// The completion editor's text and its status line.
+export const editorValue = (page) => page.locator('#editor').inputValue();
+export const statusText = (page) => page.locator('#completion-status').textContent();
+
+// WCAG relative luminance of a CSS "rgb(r, g, b)" colour, and the contrast of two colours.
+export function luminance(css) {
+  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+export function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
 }
 
 export async function screenshot(page, name, options = {}) {

@@ -3,31 +3,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenshot, startServer, waitFor } from './helpers.mjs';
+import { luminance, screenshot, startServer, waitFor, withBrowser } from './helpers.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server.stop(); });
 
-async function withPage(options, body) {
-  const browser = await launchBrowser(options);
-  try {
-    await body(browser.page);
-    assert.deepEqual(browser.offHost, [], 'the page only talks to 127.0.0.1');
-    assert.deepEqual(browser.errors, [], 'no uncaught page errors');
-  } finally {
-    await browser.close();
-  }
-}
+const withPage = (options, body) => withBrowser(options, ({ page }) => body(page));
 
-// Relative luminance (sRGB) of a CSS "rgb(r, g, b)" colour.
-function luminance(css) {
-  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
-    const c = Number(v) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
 
 test('the Model tab shows architecture and context', async () => {
   // Oracle: ../shared/models/MODELS.md (stories260K: llama, ctx 2048, ~0.29 M parameters).

@@ -16,7 +16,8 @@
 // Held: every K-quant product at every x86 level: the register-blocked prompt kernels and
 // the token-generation gemv kernels of Q4_K and Q6_K (batches of 1 to 32) and the vec_dot
 // kernels of Q2_K..Q6_K, all of which sum a super-block in int32, SIMD lanes included.
-// (llama.cpp's own CPU kernels round per SIMD lane; the NEON kernels are not measured here.)
+// (llama.cpp's own CPU kernels round per SIMD lane.) tools/simd_selfcheck holds the NEON
+// kernels to the same bound under qemu (tests/integration/test_simd_neon.py).
 //
 // Oracle: the generic kernels (kernels/quant_kquants.cpp), checked against double precision by
 // quant_test.cpp. Data: random weight blocks with small f16 scales and activation rows of
@@ -37,94 +38,12 @@
 #include "kernels/dispatch.h"
 #include "kernels/float16.h"
 #include "kernels/tensor_type.h"
+#include "kernel_test_data.h"
 
 namespace mmojo {
 namespace {
 
-std::vector<uint8_t> random_activations(int64_t n, std::mt19937& rng) {
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) f = g(rng);
-    std::vector<uint8_t> out(tensor_row_bytes(TensorType::kQ8_K, n));
-    tensor_type_traits(TensorType::kQ8_K)->from_float(v.data(), out.data(), n);
-    return out;
-}
-
-// Random bytes with f16 scales in [0.001, 0.01): every quant and 6-bit scale pattern occurs.
-std::vector<uint8_t> random_weight_row(TensorType t, int64_t n, std::mt19937& rng) {
-    std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
-    for (uint8_t& b : bytes) b = uint8_t(rng());
-    std::uniform_real_distribution<float> scale(0.001f, 0.01f);
-    std::vector<size_t> fields;
-    switch (t) {
-        case TensorType::kQ2_K: fields = {80, 82}; break;
-        case TensorType::kQ3_K: fields = {108}; break;
-        case TensorType::kQ4_K: case TensorType::kQ5_K: fields = {0, 2}; break;
-        default: fields = {208}; break;   // Q6_K
-    }
-    for (size_t base = 0; base < bytes.size(); base += tensor_type_traits(t)->block_bytes) {
-        for (size_t off : fields) {
-            const uint16_t h = f32_to_f16(scale(rng));
-            std::memcpy(&bytes[base + off], &h, sizeof h);
-        }
-    }
-    return bytes;
-}
-
-// The bound of the file comment for weight row w and activation row x of n elements.
-double block_bound(TensorType t, const uint8_t* w, const uint8_t* x, int64_t n) {
-    const TensorTypeTraits& row = *tensor_type_traits(t);
-    const size_t x_bytes = tensor_row_bytes(TensorType::kQ8_K, kQK_K);
-    double sum = 0.0;
-    int64_t blocks = 0;
-    for (int64_t b = 0; b * kQK_K < n; ++b, ++blocks) {
-        std::vector<uint8_t> block(w + size_t(b) * row.block_bytes, w + size_t(b + 1) * row.block_bytes);
-        const uint8_t* xb = x + size_t(b) * x_bytes;
-        sum += std::fabs(double(row.vec_dot_generic(kQK_K, block.data(), xb)));
-        // The min term: the block with its quants (and Q5_K's high bits) zeroed.
-        if (t == TensorType::kQ4_K || t == TensorType::kQ5_K || t == TensorType::kQ2_K) {
-            if (t == TensorType::kQ4_K) std::memset(block.data() + offsetof(BlockQ4_K, qs), 0, sizeof(BlockQ4_K::qs));
-            if (t == TensorType::kQ5_K) std::memset(block.data() + offsetof(BlockQ5_K, qh), 0, sizeof(BlockQ5_K::qh) + sizeof(BlockQ5_K::qs));
-            if (t == TensorType::kQ2_K) std::memset(block.data() + offsetof(BlockQ2_K, qs), 0, sizeof(BlockQ2_K::qs));
-            sum += std::fabs(double(row.vec_dot_generic(kQK_K, block.data(), xb)));
-        }
-    }
-    return double(blocks + 4) * std::ldexp(1.0, -24) * sum + 1e-30;
-}
-
-// The largest |tile - generic| / bound over `tile` (rows [0, 32) of random matrices of
-// 1, 3 and 8 super-blocks per row) times n_batch random activation rows.
-double worst_ratio(MatmulTileFn tile, TensorType t, int64_t n_batch, std::mt19937& rng) {
-    const TensorTypeTraits& row = *tensor_type_traits(t);
-    constexpr int64_t kRows = 32;
-    double worst = 0.0;
-    for (int64_t blocks : {1, 3, 8}) {
-        const int64_t n_cols = blocks * kQK_K;
-        std::vector<uint8_t> w_bytes;
-        for (int64_t r = 0; r < kRows; ++r) {
-            const std::vector<uint8_t> one = random_weight_row(t, n_cols, rng);
-            w_bytes.insert(w_bytes.end(), one.begin(), one.end());
-        }
-        const Matrix w = make_matrix("w", t, n_cols, kRows, w_bytes.data());
-        const size_t x_row = tensor_row_bytes(TensorType::kQ8_K, n_cols);
-        std::vector<uint8_t> x_bytes;
-        for (int64_t b = 0; b < n_batch; ++b) {
-            const std::vector<uint8_t> one = random_activations(n_cols, rng);
-            x_bytes.insert(x_bytes.end(), one.begin(), one.end());
-        }
-        std::vector<float> got(size_t(n_batch * kRows));
-        tile(w, 0, kRows, x_bytes.data(), x_row, n_batch, got.data(), kRows);
-        for (int64_t b = 0; b < n_batch; ++b) {
-            const uint8_t* x = x_bytes.data() + size_t(b) * x_row;
-            for (int64_t r = 0; r < kRows; ++r) {
-                const double want = row.vec_dot_generic(n_cols, w.row(r), x);
-                const double err = std::fabs(double(got[size_t(b * kRows + r)]) - want);
-                worst = std::max(worst, err / block_bound(t, w.row(r), x, n_cols));
-            }
-        }
-    }
-    return worst;
-}
+using namespace kernel_test;
 
 TEST(KernelPrecision, KQuantProductsRoundOnlySuperBlockResults) {
     std::mt19937 rng(15);
@@ -161,18 +80,7 @@ TEST(KernelPrecision, KQuantVecDotsRoundOnlySuperBlockResults) {
         for (TensorType t : {TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
                              TensorType::kQ6_K}) {
             const TensorTypeTraits& row = *tensor_type_traits(t);
-            const VecDotFn kernel = vec_dot_for_level(level, t);
-            double worst = 0.0;
-            for (int64_t blocks : {1, 2, 5, 16}) {
-                const int64_t n = blocks * kQK_K;
-                for (int rep = 0; rep < 40; ++rep) {
-                    const std::vector<uint8_t> w = random_weight_row(t, n, rng);
-                    const std::vector<uint8_t> x = random_activations(n, rng);
-                    const double err = std::fabs(double(kernel(n, w.data(), x.data())) -
-                                                 double(row.vec_dot_generic(n, w.data(), x.data())));
-                    worst = std::max(worst, err / block_bound(t, w.data(), x.data(), n));
-                }
-            }
+            const double worst = worst_vec_dot_ratio(vec_dot_for_level(level, t), t, rng);
             char cell[40];
             std::snprintf(cell, sizeof cell, " %s:%.2f", row.name, worst);
             line += cell;

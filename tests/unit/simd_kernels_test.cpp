@@ -26,106 +26,14 @@
 #include "kernels/dispatch.h"
 #include "kernels/float16.h"
 #include "kernels/tensor_type.h"
+#include "kernel_test_data.h"
 
 namespace mmojo {
 namespace {
 
-constexpr double kRelTolerance = 1e-5;
+using namespace kernel_test;
 
-// Every row of the type table with a dot product (walked, so a new row is checked too).
-std::vector<TensorType> dot_types() {
-    std::vector<TensorType> types;
-    for (const TensorTypeTraits& row : tensor_type_table()) {
-        if (row.vec_dot_generic != nullptr) types.push_back(row.type);
-    }
-    return types;
-}
 const std::vector<TensorType> kDotTypes = dot_types();
-
-// Byte offsets of the f16 scale fields of one block of each weight type (kernels/blocks.h).
-std::vector<size_t> f16_fields(TensorType t) {
-    switch (t) {
-        case TensorType::kQ4_0: case TensorType::kQ5_0: case TensorType::kIQ4_NL: return {0};
-        case TensorType::kQ4_1: case TensorType::kQ5_1: return {0, 2};
-        case TensorType::kQ4_K: case TensorType::kQ5_K: return {0, 2};
-        case TensorType::kIQ4_XS: return {0};
-        case TensorType::kQ2_K: return {80, 82};
-        case TensorType::kQ3_K: return {108};
-        case TensorType::kQ6_K: return {208};
-        case TensorType::kIQ2_XXS: case TensorType::kIQ2_XS: case TensorType::kIQ2_S:
-        case TensorType::kIQ3_XXS: case TensorType::kIQ3_S: case TensorType::kIQ1_S:
-        case TensorType::kQ1_0: case TensorType::kQ2_0: return {0};
-        case TensorType::kTQ1_0: return {52};
-        case TensorType::kTQ2_0: return {64};
-        default: return {};  // IQ1_M: see fix_iq1_m_scale; NVFP4: byte scales, all finite
-    }
-}
-
-// IQ1_M keeps its f16 scale in the top nibbles of its four u16 scale words (bytes 49, 51,
-// 53, 55 of the block's 56): write a finite one there.
-void fix_iq1_m_scale(uint8_t* block, uint16_t h) {
-    for (int i = 0; i < 4; ++i) {
-        uint8_t& hi = block[48 + 2 * i + 1];
-        hi = uint8_t((hi & 0x0f) | (((h >> (4 * i)) & 0x0f) << 4));
-    }
-}
-
-std::vector<float> random_floats(int64_t n, std::mt19937& rng, bool extremes) {
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& f : v) {
-        f = u(rng);
-        // Every element at the block's max magnitude: all quants +-127 (largest products).
-        if (extremes) f = f < 0 ? -1.0f : 1.0f;
-    }
-    return v;
-}
-
-std::vector<uint8_t> quantize(TensorType t, const std::vector<float>& x) {
-    std::vector<uint8_t> out(tensor_row_bytes(t, int64_t(x.size())));
-    tensor_type_traits(t)->from_float(x.data(), out.data(), int64_t(x.size()));
-    return out;
-}
-
-// A weight row of n elements of type t.
-std::vector<uint8_t> random_weights(TensorType t, int64_t n, std::mt19937& rng, bool extremes) {
-    const TensorTypeTraits& row = *tensor_type_traits(t);
-    if (row.from_float) return quantize(t, random_floats(n, rng, extremes));
-    std::vector<uint8_t> bytes(tensor_row_bytes(t, n));
-    for (uint8_t& b : bytes) b = uint8_t(extremes ? (rng() & 1 ? 0xff : 0x00) : rng());
-    std::uniform_real_distribution<float> scale(-0.05f, 0.05f);
-    for (size_t base = 0; base < bytes.size(); base += row.block_bytes) {
-        for (size_t off : f16_fields(t)) {
-            const uint16_t h = f32_to_f16(scale(rng));
-            std::memcpy(&bytes[base + off], &h, sizeof h);
-        }
-        if (t == TensorType::kIQ1_M) fix_iq1_m_scale(&bytes[base], f32_to_f16(scale(rng)));
-        // MXFP4's E8M0 scale (byte 0): 2^-10 .. 2^5, like real weights (255 would be NaN).
-        if (t == TensorType::kMXFP4) bytes[base] = uint8_t(117 + rng() % 16);
-    }
-    return bytes;
-}
-
-// sum_i |x_i y_i| of the dequantized rows, in double.
-double abs_products(TensorType tx, const uint8_t* x, TensorType ty, const uint8_t* y, int64_t n) {
-    std::vector<float> fx(static_cast<size_t>(n)), fy(static_cast<size_t>(n));
-    tensor_type_traits(tx)->to_float(x, fx.data(), n);
-    tensor_type_traits(ty)->to_float(y, fy.data(), n);
-    double s = 0;
-    for (int64_t i = 0; i < n; ++i) s += std::fabs(double(fx[size_t(i)]) * fy[size_t(i)]);
-    return s;
-}
-
-// Copies `bytes` to an address `offset` bytes past a 64-byte boundary.
-struct Misaligned {
-    std::vector<uint8_t> storage;
-    uint8_t* data;
-    Misaligned(const std::vector<uint8_t>& bytes, size_t offset) : storage(bytes.size() + 128) {
-        const auto addr = reinterpret_cast<uintptr_t>(storage.data());
-        data = storage.data() + ((64 - addr % 64) % 64) + offset;
-        std::memcpy(data, bytes.data(), bytes.size());
-    }
-};
 
 // Runs `kernel` against the generic kernel of t on many lengths; returns the cases run.
 int compare_with_generic(TensorType t, VecDotFn kernel, const char* level, std::mt19937& rng) {

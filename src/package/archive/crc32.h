@@ -8,7 +8,8 @@
 
 namespace mmojo {
 
-// Continues a CRC-32 over `size` more bytes; start with crc = 0.
+// Continues a CRC-32 over `size` more bytes; start with crc = 0 (libdeflate's, in
+// deflate.cpp).
 uint32_t crc32_update(uint32_t crc, const void* data, size_t size);
 
 inline uint32_t crc32(const void* data, size_t size) { return crc32_update(0, data, size); }

@@ -1,7 +1,5 @@
-// Raw DEFLATE streams (RFC 1951): a complete decoder (stored, fixed and dynamic Huffman
-// blocks) and a compact encoder (LZ77 with hash chains and one-step lazy matching, each
-// block coded with whichever of fixed or dynamic Huffman codes is smaller), plus a gzip
-// (RFC 1952) wrapper for already-deflated data. Used for ZIP method 8 entries.
+// Raw DEFLATE streams (RFC 1951), decoded and encoded by libdeflate, plus a gzip (RFC 1952)
+// wrapper for already-deflated data. Used for ZIP method 8 entries.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +16,9 @@ public:
 };
 
 // Decodes a raw deflate stream whose output must be exactly `expected_size` bytes. Throws
-// DeflateError naming the compressed byte offset and the reason (bad block type, invalid
-// code, distance before the start of output, truncated input, size mismatch). Bytes after
-// the final block are ignored. Never reads outside [data, data + size).
+// DeflateError saying why (invalid or truncated data, more or fewer bytes than expected).
+// Bytes after the final block are ignored. Never reads outside [data, data + size) and
+// never allocates more than expected_size + 1 bytes.
 std::vector<uint8_t> inflate_raw(const uint8_t* data, size_t size, uint64_t expected_size);
 
 // Encodes `size` bytes as a raw deflate stream. Deterministic: the same input always gives
