@@ -19,7 +19,7 @@ namespace {
 // An assistant message's tool_calls as the template wants them: each {id, type, function:
 // {name, arguments}}; arguments (a JSON string on the wire) as an object when the
 // template prints objects (most do), else as the string.
-nlohmann::ordered_json normalize_tool_calls(const nlohmann::json& calls, bool object_arguments) {
+nlohmann::ordered_json normalize_tool_calls(const nlohmann::ordered_json& calls, bool object_arguments) {
     if (!calls.is_array()) throw ApiError(ErrorType::kInvalidRequest, "'tool_calls' must be a list");
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& call : calls) {
@@ -27,7 +27,7 @@ nlohmann::ordered_json normalize_tool_calls(const nlohmann::json& calls, bool ob
             !call["function"].contains("name") || !call["function"]["name"].is_string()) {
             throw ApiError(ErrorType::kInvalidRequest, "each tool call needs 'function' with a string 'name'");
         }
-        nlohmann::ordered_json c = nlohmann::ordered_json::parse(call.dump());
+        nlohmann::ordered_json c = call;
         if (!c.contains("type")) c["type"] = "function";
         auto& args = c["function"]["arguments"];
         if (args.is_null()) args = nlohmann::ordered_json::object();
@@ -49,7 +49,7 @@ nlohmann::ordered_json normalize_tool_calls(const nlohmann::json& calls, bool ob
 
 // Checks the messages and flattens content-part lists ([{type:text,text}]) to strings. An
 // assistant turn that only calls tools gets content null or "", as the template needs.
-nlohmann::ordered_json normalize_messages(const nlohmann::json& body, const ToolCallRendering& rendering) {
+nlohmann::ordered_json normalize_messages(const nlohmann::ordered_json& body, const ToolCallRendering& rendering) {
     auto it = body.find("messages");
     if (it == body.end()) throw ApiError(ErrorType::kInvalidRequest, "'messages' is required");
     if (!it->is_array()) throw ApiError(ErrorType::kInvalidRequest, "'messages' must be a list");
@@ -61,7 +61,7 @@ nlohmann::ordered_json normalize_messages(const nlohmann::json& body, const Tool
         if (role == m.end() || !role->is_string()) {
             throw ApiError(ErrorType::kInvalidRequest, "each message needs a string 'role'");
         }
-        nlohmann::ordered_json msg = nlohmann::ordered_json::parse(m.dump());
+        nlohmann::ordered_json msg = m;
         auto content = m.find("content");
         const bool has_calls = m.contains("tool_calls") && !m["tool_calls"].is_null();
         if (has_calls) msg["tool_calls"] = normalize_tool_calls(m["tool_calls"], rendering.object_arguments);
@@ -88,7 +88,7 @@ nlohmann::ordered_json normalize_messages(const nlohmann::json& body, const Tool
 }
 
 // The request's tools: [{type: "function", function: {name, description?, parameters?}}].
-nlohmann::ordered_json read_tools(const nlohmann::json& body) {
+nlohmann::ordered_json read_tools(const nlohmann::ordered_json& body) {
     auto it = body.find("tools");
     if (it == body.end() || it->is_null()) return nullptr;
     if (!it->is_array()) throw ApiError(ErrorType::kInvalidRequest, "'tools' must be a list");
@@ -104,7 +104,7 @@ nlohmann::ordered_json read_tools(const nlohmann::json& body) {
         }
     }
     if (it->empty()) return nullptr;
-    return nlohmann::ordered_json::parse(it->dump());
+    return *it;
 }
 
 struct ToolChoice {
@@ -148,11 +148,13 @@ struct ChatPlan {
     ReasoningBudgetParams reasoning;
 };
 
-ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body) {
+// `body` is the request; `ordered` the same JSON with its keys in the client's order
+// (messages and tools reach the template as written: templates print them with tojson).
+ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, const nlohmann::ordered_json& ordered) {
     ChatPlan plan;
     ChatTemplateInputs inputs;
-    inputs.messages = normalize_messages(body, server.tool_call_rendering);
-    const nlohmann::ordered_json tools = read_tools(body);
+    inputs.messages = normalize_messages(ordered, server.tool_call_rendering);
+    const nlohmann::ordered_json tools = read_tools(ordered);
     const ToolChoice choice = read_tool_choice(body, tools);
     // tool_choice "none": the model is not told about the tools, and nothing is parsed.
     const bool use_tools = !tools.is_null() && choice.mode != "none";
@@ -168,7 +170,7 @@ ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body) {
     auto kwargs = body.find("chat_template_kwargs");
     if (kwargs != body.end() && !kwargs->is_null()) {
         if (!kwargs->is_object()) throw ApiError(ErrorType::kInvalidRequest, "'chat_template_kwargs' must be an object");
-        for (const auto& [key, value] : kwargs->items()) inputs.extra[key] = nlohmann::ordered_json::parse(value.dump());
+        for (const auto& [key, value] : ordered["chat_template_kwargs"].items()) inputs.extra[key] = value;
     }
     const std::string effort = json_string(body, "reasoning_effort", "");
     if (!effort.empty()) inputs.extra["reasoning_effort"] = effort;
@@ -237,7 +239,7 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
-    ChatPlan plan = plan_chat(server, body);
+    ChatPlan plan = plan_chat(server, body, nlohmann::ordered_json::parse(req.body));
     auto task = std::make_shared<Task>();
     task->prompt = tokenize_chat(server, plan.prompt);
     validate_prompt(server, task->prompt);
@@ -321,7 +323,7 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
 void handle_apply_template(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_ready();
     const nlohmann::json body = parse_body(req.body);
-    res.set_json({{"prompt", plan_chat(server, body).prompt}});
+    res.set_json({{"prompt", plan_chat(server, body, nlohmann::ordered_json::parse(req.body)).prompt}});
 }
 
 }  // namespace
