@@ -165,3 +165,73 @@ def test_openai_client_tool_loop(hermes):
     prompt = post(hermes, "/apply-template", {"messages": messages, "tools": TOOLS}).json()["prompt"]
     assert '<tool_call>\n{"name": "get_weather", "arguments": {"location": "Paris"}}\n</tool_call>' in prompt
     assert '<tool_response>\n{"temperature": 22}\n</tool_response>' in prompt
+
+
+R1 = CORPUS / "templates" / "deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja"       # always opens <think>
+R1_QWEN = CORPUS / "templates" / "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"  # opens it if enable_thinking
+
+
+def chat(server, **kw):
+    body = {"messages": USER, "max_tokens": 40, "temperature": 0, "seed": 1, **kw}
+    r = post(server, "/v1/chat/completions", body)
+    assert r.status_code == 200, r.text
+    return r.json()["choices"][0]
+
+
+def test_reasoning_budget_ends_thinking():
+    # DeepSeek R1's prompt opens <think>: a random model never closes it, so its whole
+    # answer is reasoning. With --reasoning-budget 5 the server writes </think> after 5
+    # tokens: the reasoning is the start of the unlimited one, the rest is content.
+    free = start(STORIES, "--chat-template-file", str(R1))
+    try:
+        unlimited = chat(free)
+        none = chat(free, reasoning_format="none")
+    finally:
+        free.stop()
+    assert unlimited["message"]["content"] == "" and unlimited["message"]["reasoning_content"]
+    assert "reasoning_content" not in none["message"]  # reasoning_format none: all in content
+    assert none["message"]["content"].strip() == unlimited["message"]["reasoning_content"]
+    budget = start(STORIES, "--chat-template-file", str(R1), "--reasoning-budget", "5")
+    try:
+        cut = chat(budget)
+        streamed = post(budget, "/v1/chat/completions",
+                        {"messages": USER, "max_tokens": 40, "temperature": 0, "seed": 1, "stream": True}, stream=True)
+        parts = {"content": "", "reasoning_content": ""}
+        for ev in sse_events(streamed):
+            if ev == "[DONE]":
+                break
+            for choice in ev["choices"]:
+                for key in parts:
+                    parts[key] += choice["delta"].get(key) or ""
+        off = post(budget, "/apply-template", {"messages": USER}).json()["prompt"]
+    finally:
+        budget.stop()
+    reasoning = cut["message"]["reasoning_content"]
+    assert reasoning and unlimited["message"]["reasoning_content"].startswith(reasoning)
+    assert len(reasoning) < len(unlimited["message"]["reasoning_content"])
+    assert cut["message"]["content"]
+    assert parts == {"content": cut["message"]["content"], "reasoning_content": reasoning}
+    assert off.endswith("<think>\n")  # N > 0 does not change the prompt
+
+
+def test_reasoning_budget_zero_turns_thinking_off():
+    # A template that reads enable_thinking closes an empty block in the prompt ...
+    server = start(STORIES, "--chat-template-file", str(R1_QWEN), "--reasoning-budget", "0")
+    try:
+        prompt = post(server, "/apply-template", {"messages": USER}).json()["prompt"]
+        thinking = post(server, "/apply-template",
+                        {"messages": USER, "chat_template_kwargs": {"enable_thinking": True}}).json()["prompt"]
+        answer = chat(server)
+    finally:
+        server.stop()
+    assert prompt.endswith("<think>\n</think>") and thinking.endswith("<think>\n")
+    assert "reasoning_content" not in answer["message"] and answer["message"]["content"]
+    # ... one that always opens it gets the end marker as the first generated tokens.
+    server = start(STORIES, "--chat-template-file", str(R1), "--reasoning-budget", "0")
+    try:
+        prompt = post(server, "/apply-template", {"messages": USER}).json()["prompt"]
+        answer = chat(server)
+    finally:
+        server.stop()
+    assert prompt.endswith("<think>\n")
+    assert "reasoning_content" not in answer["message"] and answer["message"]["content"]
