@@ -41,8 +41,9 @@ void remove_marker(std::string& s, const std::string& marker, bool partial) {
 
 }  // namespace
 
-ParsedMessage parse_chat_output(const ChatSyntax& syntax, std::string_view text, bool partial,
-                                const nlohmann::json& tools) {
+namespace {
+
+ParsedMessage parse_output(const ChatSyntax& syntax, std::string_view text, bool partial, const nlohmann::json& tools) {
     ParsedMessage out;
     if (syntax.tools == ToolFormat::kGptOss) {
         chat_formats::parse_harmony(syntax, text, partial, out);
@@ -111,6 +112,21 @@ ParsedMessage parse_chat_output(const ChatSyntax& syntax, std::string_view text,
     if (partial || structured) trim_right(out.content);
     if (!think_block.empty()) out.content = think_block + out.content;
     return out;
+}
+
+}  // namespace
+
+ParsedMessage parse_chat_output(const ChatSyntax& syntax, std::string_view text, bool partial,
+                                const nlohmann::json& tools) {
+    try {
+        return parse_output(syntax, text, partial, tools);
+    } catch (const std::exception&) {
+        // A JSON piece the scanner let through but the decoder refused (e.g. a string that
+        // is not UTF-8): the output is content, as for any malformed call.
+        ParsedMessage out;
+        out.content = std::string(text);
+        return out;
+    }
 }
 
 }  // namespace mmojo

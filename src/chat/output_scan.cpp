@@ -139,7 +139,9 @@ JsonMembers scan_members(std::string_view t, size_t pos, bool array) {
             if (t[i] != '"') return bad(i);
             JsonSpan key = scan_string(t, i);
             if (key.status != Scan::kDone) return key.status == Scan::kMore ? more() : bad(key.end);
-            member.key = nlohmann::json::parse(t.substr(key.begin, key.end - key.begin)).get<std::string>();
+            const auto decoded = nlohmann::json::parse(t.substr(key.begin, key.end - key.begin), nullptr, false);
+            if (!decoded.is_string()) return bad(key.begin);  // e.g. not UTF-8
+            member.key = decoded.get<std::string>();
             i = skip_space(t, key.end);
             if (i >= t.size()) return more();
             if (t[i] != ':') return bad(i);
