@@ -37,6 +37,7 @@ TEST_PACKAGES=(
     qemu-user-static                       # ARM64 Linux tests
     wine64                                 # Windows tests
     osslsigncode                           # signing docs/tests
+    openssl                                # test certificates for the HTTPS tests
 )
 
 need_sudo() { if [ "$(id -u)" -ne 0 ]; then echo sudo; fi; }
@@ -94,6 +95,17 @@ fetch_source() {
 fetch_source cpp-httplib
 fetch_source libdeflate
 [ -e "$DEPS/include/httplib.h" ] || cp "$DEPS/src/cpp-httplib/httplib.h" "$DEPS/include/httplib.h"
+
+# Mbed TLS for HTTPS, from Debian's source package: its C sources are compiled into the
+# executable by CMake for every target (the six cross builds too), see docs/build.md.
+if [ ! -e "$DEPS/src/mbedtls/library/ssl_tls.c" ]; then
+    mkdir -p "$DEPS/src"
+    rm -rf "$DEPS/src/mbedtls" "$DEPS"/src/mbedtls_*
+    (cd "$DEPS/src" && apt-get source -qq --download-only mbedtls >/dev/null 2>&1 \
+        || { $SUDO apt-get update -qq && apt-get source -qq --download-only mbedtls >/dev/null; })
+    mkdir -p "$DEPS/src/mbedtls"
+    tar -xf "$DEPS"/src/mbedtls_*.orig.tar.* -C "$DEPS/src/mbedtls" --strip-components=1
+fi
 
 if [ "$MODE" = test ]; then
     # Python oracles for the tests (gguf, jinja2, openai, ...).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs dependencies, builds the release and
 # the AddressSanitizer+UndefinedBehaviorSanitizer configurations, runs the unit tests in
-# both, the fuzz-corpus replays, the six cross builds, the integration suites (pytest) and
+# both, the fuzz-corpus replays, the threaded server tests under ThreadSanitizer, the six cross builds, the integration suites (pytest) and
 # the browser tests, prints how long each stage took, and ends with one line
 # "N passed, N failed".
 set -uo pipefail
@@ -58,6 +58,30 @@ step "unit tests (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/sanitize -j "$JOBS" --output-on-failure \
     --output-junit "$OUT/ctest-sanitize.xml" | tail -n 25
+
+# ThreadSanitizer: only what runs threads against each other. The thread pool's unit tests,
+# and the real server (HTTP connection threads, the scheduler thread, the loader thread)
+# under the concurrency, streaming-cancel, stalled-connection and shutdown tests. A race
+# makes the server exit (halt_on_error), so the test that hit it fails; reports are kept
+# in test-output/tsan.*. TLS is off here (Mbed TLS is not ours; it would double the build).
+step "ThreadSanitizer (thread pool, server, scheduler)"
+if cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMOJO_TSAN=ON -DMMOJO_TLS=OFF \
+        >/dev/null && cmake --build build/tsan -j "$JOBS" --target mmojo-server ops_test; then
+    export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:log_path=$OUT/tsan"
+    build/tsan/ops_test --gtest_filter='ThreadPool.*' --gtest_output="xml:$OUT/tsan-unit.xml" | tail -n 3
+    MMOJO_BUILD_DIR=$ROOT/build/tsan TEST_OUTPUT_DIR=$OUT/tsan-servers .venv/bin/python -m pytest -q \
+        -p no:cacheprovider --junitxml="$OUT/pytest-tsan.xml" \
+        tests/integration/test_server_concurrency.py \
+        "tests/integration/test_server_hardening.py::test_half_open_connections_do_not_lock_others_out" \
+        "tests/integration/test_server_hardening.py::test_model_that_fails_to_load_exits_1_with_clients_connected" \
+        "tests/integration/test_server_errors.py::test_sigterm_exits_cleanly" | tail -n 15
+    unset TSAN_OPTIONS
+    if compgen -G "$OUT/tsan.*" >/dev/null; then
+        echo "ThreadSanitizer reports:"; head -n 60 "$OUT"/tsan.*
+    fi
+else
+    echo "ThreadSanitizer build failed"
+fi
 
 # The six targets of the portable file, each built once per run; the integration tests
 # (test_polyglot, test_simd_neon) use these builds. A failure here shows again there.

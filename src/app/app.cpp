@@ -25,6 +25,30 @@ CpuLevel resolve_cpu_level(const std::string& name) {
     throw OptionsError("--cpu-features: unknown level '" + name + "'");
 }
 
+namespace {
+
+// --log-file appends the log (stderr) to a file; --log-disable discards it. Standard output
+// (the CLI's text, --help) is left alone.
+bool redirect_log(const Options& options) {
+#if defined(_WIN32)
+    const char* null_device = "NUL";
+#else
+    const char* null_device = "/dev/null";
+#endif
+    if (!options.log_file.empty() && !options.log_disable) {
+        if (!std::freopen(options.log_file.c_str(), "a", stderr)) {
+            std::fprintf(stdout, "error: cannot open the log file '%s' given to --log-file\n", options.log_file.c_str());
+            return false;
+        }
+        std::setvbuf(stderr, nullptr, _IONBF, 0);
+    } else if (options.log_disable) {
+        if (!std::freopen(null_device, "w", stderr)) return true;   // keep logging rather than fail
+    }
+    return true;
+}
+
+}  // namespace
+
 int run_main(const std::string& program, const std::vector<std::string>& args, const ModeHandlers& handlers) {
     if (!args.empty() && args[0] == "pack") {
         if (!handlers.pack) {
@@ -40,6 +64,8 @@ int run_main(const std::string& program, const std::vector<std::string>& args, c
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;
     }
+    for (const std::string& notice : options.notices) std::fprintf(stderr, "%s\n", notice.c_str());
+    if (!redirect_log(options)) return 1;
     if (options.help) {
         std::fputs(help_text(program).c_str(), stdout);
         return 0;

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "app/model_source.h"
+#include "base/memory_lock.h"
 #include "model/model.h"
 #include "runtime/context.h"
 #include "sampling/sampler.h"
@@ -46,6 +48,10 @@ int run_cli(const Options& o) {
         LoadedModel loaded = load_model(o.model);
         model = std::move(loaded.model);
         model_name = loaded.display;
+        if (o.mlock) {
+            const std::string why = lock_mapped_memory();
+            if (!why.empty()) std::fprintf(stderr, "warning: --mlock: %s\n", why.c_str());
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: cannot load model: %s\n", e.what());
         return 1;
@@ -57,8 +63,9 @@ int run_cli(const Options& o) {
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = 1;
-    cp.n_batch = o.n_batch;
+    cp.n_batch = o.forward_batch();
     cp.n_threads = o.n_threads;
+    cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;
     Context ctx(*model, cp);
@@ -81,13 +88,18 @@ int run_cli(const Options& o) {
         return 1;
     }
 
-    Sampler sampler(o.sampling, int32_t(hp.n_vocab));
+    // --ignore-eos as llama.cpp does it: end-of-generation tokens get a -inf logit bias.
+    SamplingParams sampling = o.sampling;
+    if (o.ignore_eos) {
+        for (TokenId id : tok.eog_ids()) sampling.logit_bias.emplace_back(id, -std::numeric_limits<float>::infinity());
+    }
+    Sampler sampler(sampling, int32_t(hp.n_vocab));
     for (TokenId t : prompt) sampler.accept(t);
 
-    // Prompt: batches of at most -b tokens; logits only for the very last token.
+    // Prompt: batches of at most -b (or -ub) tokens; logits only for the very last token.
     const auto t_prompt = Clock::now();
     Batch batch;
-    const size_t n_batch = std::max<size_t>(1, o.n_batch);
+    const size_t n_batch = std::max<size_t>(1, cp.n_batch);
     for (size_t start = 0; start < prompt.size(); start += n_batch) {
         batch.clear();
         size_t end = std::min(prompt.size(), start + n_batch);

@@ -13,6 +13,7 @@
 #include <limits>
 #include <sstream>
 
+#include "app/options_compat.h"
 #include "base/cpu_features.h"
 
 namespace mmojo {
@@ -29,6 +30,8 @@ std::string in_quotes(std::string_view s) {
     out.push_back('\'');
     return out;
 }
+
+constexpr int64_t kTokenIdMax = 0x7FFFFFFF;
 
 int64_t parse_integer(const std::string& flag, const std::string& value, int64_t lo, int64_t hi) {
     int64_t v = 0;
@@ -143,6 +146,43 @@ std::string process_escapes(const std::string& s) {
     return out;
 }
 
+// TOKEN_ID(+/-)BIAS as llama.cpp reads it: "15043+1", "15043-0.5", "2-inf".
+std::pair<int32_t, float> parse_logit_bias(const std::string& flag, const std::string& value) {
+    const std::string expected = ": expected TOKEN_ID followed by +BIAS or -BIAS, e.g. 15043+1";
+    size_t sign = value.find_first_of("+-", 1);
+    if (value.empty() || sign == std::string::npos) {
+        throw OptionsError("invalid value " + in_quotes(value) + " for " + flag + expected);
+    }
+    int64_t id = 0;
+    try {
+        id = parse_integer(flag, value.substr(0, sign), 0, kTokenIdMax);
+    } catch (const OptionsError&) {
+        throw OptionsError("invalid value " + in_quotes(value) + " for " + flag + expected);
+    }
+    std::string bias_text = value.substr(sign + 1);
+    double bias = 0;
+    auto [ptr, ec] = std::from_chars(bias_text.data(), bias_text.data() + bias_text.size(), bias);
+    if (bias_text.empty() || ec != std::errc() || ptr != bias_text.data() + bias_text.size() || std::isnan(bias)) {
+        throw OptionsError("invalid value " + in_quotes(value) + " for " + flag + expected);
+    }
+    return {int32_t(id), float(value[sign] == '-' ? -bias : bias)};
+}
+
+// API keys from a file: one per line; blank lines and lines starting with '#' are skipped.
+std::vector<std::string> read_api_key_file(const std::string& flag, const std::string& path) {
+    std::istringstream lines(read_text_file(flag, path));
+    std::vector<std::string> keys;
+    std::string line;
+    while (std::getline(lines, line)) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+        size_t start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line[start] == '#') continue;
+        keys.push_back(line.substr(start));
+    }
+    if (keys.empty()) throw OptionsError("no API key found in " + in_quotes(path) + " given to " + flag);
+    return keys;
+}
+
 // ---- table construction helpers --------------------------------------------------------
 
 using Apply = std::function<void(Options&, const std::string&, const std::string&)>;
@@ -167,6 +207,15 @@ OptionSpec flag(std::vector<std::string> names, OptionGroup group, std::string e
                 [set](Options& o, const std::string&, const std::string&) { set(o); });
 }
 
+// An on/off pair: `on` names turn it on, `off` names turn it off (apply gets "1" or "0").
+OptionSpec toggle(std::vector<std::string> on, std::vector<std::string> off, OptionGroup group, std::string env,
+                  std::string help, std::function<void(Options&, bool, const std::string&)> set) {
+    OptionSpec s = make(std::move(on), ValueKind::kNone, "", group, std::move(env), std::move(help), nullptr,
+                        [set](Options& o, const std::string& f, const std::string& v) { set(o, v == "1", f); });
+    s.negative_names = std::move(off);
+    return s;
+}
+
 // Integer option stored through `get` (a reference accessor), range [lo, hi].
 template <typename T, typename Get>
 OptionSpec int_option(std::vector<std::string> names, std::string value_name, OptionGroup group,
@@ -180,9 +229,9 @@ OptionSpec int_option(std::vector<std::string> names, std::string value_name, Op
 }
 
 template <typename Get>
-OptionSpec float_option(std::vector<std::string> names, OptionGroup group, std::string help, double lo,
-                        double hi, bool lo_open, Get get) {
-    return make(std::move(names), ValueKind::kFloat, "N", group, "", std::move(help),
+OptionSpec float_option(std::vector<std::string> names, OptionGroup group, std::string env, std::string help,
+                        double lo, double hi, bool lo_open, Get get) {
+    return make(std::move(names), ValueKind::kFloat, "N", group, std::move(env), std::move(help),
                 [get] { Options d; return format_float(double(get(d))); },
                 [get, lo, hi, lo_open](Options& o, const std::string& f, const std::string& v) {
                     get(o) = parse_real(f, v, lo, hi, lo_open);
@@ -204,7 +253,7 @@ std::vector<OptionSpec> build_table() {
     std::vector<OptionSpec> t;
 
     // ---- common ----
-    t.push_back(flag({"-h", "--help"}, G::kCommon, "", "print this usage and exit",
+    t.push_back(flag({"-h", "--usage", "--help"}, G::kCommon, "", "print this usage and exit",
                      [](Options& o) { o.help = true; }));
     t.push_back(flag({"--version"}, G::kCommon, "", "print the version and exit",
                      [](Options& o) { o.version = true; }));
@@ -232,12 +281,10 @@ std::vector<OptionSpec> build_table() {
                          o.prompt = std::move(text);
                          o.prompt_file = v;
                      }));
-    t.push_back(flag({"-e", "--escape"}, G::kCommon, "",
-                     "process escape sequences (\\n, \\r, \\t, \\', \\\", \\\\, \\xHH) in the prompt "
-                     "(default: on)",
-                     [](Options& o) { o.escape = true; }));
-    t.push_back(flag({"--no-escape"}, G::kCommon, "", "do not process escape sequences in the prompt",
-                     [](Options& o) { o.escape = false; }));
+    t.push_back(toggle({"-e", "--escape"}, {"--no-escape"}, G::kCommon, "",
+                       "process escape sequences (\\n, \\r, \\t, \\', \\\", \\\\, \\xHH) in the prompt "
+                       "(default: on)",
+                       [](Options& o, bool on, const std::string&) { o.escape = on; }));
     t.push_back(int_option<int32_t>({"-n", "--predict", "--n-predict"}, "N", G::kCommon, "LLAMA_ARG_N_PREDICT",
                                     "number of tokens to predict (-1 = until an end-of-generation token "
                                     "or a full context; -2 = the same)",
@@ -253,12 +300,31 @@ std::vector<OptionSpec> build_table() {
     t.push_back(int_option<uint32_t>({"-b", "--batch-size"}, "N", G::kCommon, "LLAMA_ARG_BATCH",
                                      "largest number of tokens evaluated in one forward pass", 1, 1 << 20,
                                      [](Options& o) -> uint32_t& { return o.n_batch; }));
+    t.push_back(make({"-ub", "--ubatch-size"}, ValueKind::kInt, "N", G::kCommon, "LLAMA_ARG_UBATCH",
+                     "physical batch: when given, a forward pass takes at most min(-b, -ub) tokens "
+                     "(when not given, -b alone sets it)",
+                     [] { return std::string("512 when given, else -b"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.n_ubatch = uint32_t(parse_integer(f, v, 1, 1 << 20));
+                     }));
+    t.push_back(int_option<int32_t>({"--keep"}, "N", G::kCommon, "",
+                                    "default n_keep of requests: prompt tokens to keep when the context "
+                                    "is cut (-1 = all)",
+                                    -1, kI32Max, [](Options& o) -> int32_t& { return o.n_keep; }));
     t.push_back(make({"-t", "--threads"}, ValueKind::kInt, "N", G::kCommon, "LLAMA_ARG_THREADS",
                      "number of CPU threads (-1 or 0 = the number of physical cores)",
                      [] { return std::string("-1"); },
                      [](Options& o, const std::string& f, const std::string& v) {
                          int64_t n = parse_integer(f, v, -1, 1024);
                          o.n_threads = n < 0 ? 0 : int32_t(n);
+                     }));
+    t.push_back(make({"-tb", "--threads-batch"}, ValueKind::kInt, "N", G::kCommon, "",
+                     "number of CPU threads for prompt processing (batches of more than one token; "
+                     "-1 or 0 = the same as --threads)",
+                     [] { return std::string("same as --threads"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         int64_t n = parse_integer(f, v, -1, 1024);
+                         o.n_threads_batch = n < 0 ? 0 : int32_t(n);
                      }));
     t.push_back(make({"-ctk", "--cache-type-k"}, ValueKind::kEnum, "TYPE", G::kCommon, "LLAMA_ARG_CACHE_TYPE_K",
                      "KV cache data type for K: f32 or f16",
@@ -287,14 +353,48 @@ std::vector<OptionSpec> build_table() {
                          }
                          o.cpu_features = v;
                      }));
-    t.push_back(make({"-ngl", "--gpu-layers", "--n-gpu-layers"}, ValueKind::kString, "N", G::kCommon,
-                     "LLAMA_ARG_N_GPU_LAYERS", "accepted for compatibility and ignored (CPU only)", nullptr,
-                     [](Options&, const std::string&, const std::string&) {}));
-    t.push_back(flag({"--jinja"}, G::kCommon, "LLAMA_ARG_JINJA",
-                     "accepted for compatibility: chat templates are always run by the Jinja interpreter",
-                     [](Options&) {}));
-    t.push_back(flag({"-v", "--verbose"}, G::kCommon, "", "print more log lines (repeat for more)",
+    t.push_back(toggle({"--mmap"}, {"--no-mmap"}, G::kCommon, "LLAMA_ARG_MMAP",
+                       "memory-map the model file (default: on; the loader always maps it, so "
+                       "--no-mmap is accepted and ignored)",
+                       [](Options& o, bool on, const std::string& f) {
+                           if (!on) o.notices.push_back(ignored_notice(f, "the model file is always memory-mapped"));
+                       }));
+    t.push_back(flag({"--mlock"}, G::kCommon, "LLAMA_ARG_MLOCK",
+                     "keep the model in RAM: lock the process's pages so they are never swapped out "
+                     "(needs the memory-lock limit, see ulimit -l)",
+                     [](Options& o) { o.mlock = true; }));
+    t.push_back(make({"-lm", "--load-mode"}, ValueKind::kEnum, "MODE", G::kCommon, "LLAMA_ARG_LOAD_MODE",
+                     "auto, none, mmap, mlock, mmap+mlock or dio: mlock and mmap+mlock act as --mlock; "
+                     "the file is always memory-mapped",
+                     [] { return std::string("auto"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v == "mlock" || v == "mmap+mlock") {
+                             o.mlock = true;
+                         } else if (v == "none" || v == "dio") {
+                             o.notices.push_back(ignored_notice(f + " " + v, "the model file is always memory-mapped"));
+                         } else if (v != "auto" && v != "mmap") {
+                             throw OptionsError("invalid value " + in_quotes(v) + " for " + f +
+                                                ": expected auto, none, mmap, mlock, mmap+mlock or dio");
+                         }
+                     }));
+    t.push_back(flag({"-v", "--verbose", "--log-verbose"}, G::kCommon, "", "print more log lines (repeat for more)",
                      [](Options& o) { ++o.verbosity; }));
+    t.push_back(make({"-lv", "--verbosity", "--log-verbosity"}, ValueKind::kInt, "N", G::kCommon,
+                     "LLAMA_ARG_LOG_VERBOSITY",
+                     "log threshold as llama.cpp counts it: 3 = info (our normal output), 4 and up = "
+                     "debug (as -v)",
+                     [] { return std::string("3"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.verbosity = int32_t(std::max<int64_t>(0, parse_integer(f, v, -1, 1000) - 3));
+                     }));
+    t.push_back(flag({"--log-disable"}, G::kCommon, "", "print no log lines (stderr is discarded)",
+                     [](Options& o) { o.log_disable = true; }));
+    t.push_back(make({"--log-file"}, ValueKind::kPath, "FNAME", G::kCommon, "LLAMA_ARG_LOG_FILE",
+                     "append the log to this file (instead of stderr)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.log_file = v;
+                     }));
 
     // ---- sampling ----
     t.push_back(make({"-s", "--seed"}, ValueKind::kInt, "SEED", G::kSampling, "",
@@ -304,20 +404,20 @@ std::vector<OptionSpec> build_table() {
                          int64_t s = parse_integer(f, v, -1, 0xFFFFFFFFll);
                          o.sampling.seed = s < 0 ? 0xFFFFFFFFu : uint32_t(s);
                      }));
-    t.push_back(float_option({"--temp"}, G::kSampling, "temperature (<= 0 = greedy: the most likely token)",
+    t.push_back(float_option({"--temp", "--temperature"}, G::kSampling, "LLAMA_ARG_TEMPERATURE", "temperature (<= 0 = greedy: the most likely token)",
                              -kInf, kInf, false, [](Options& o) -> float& { return o.sampling.temperature; }));
-    t.push_back(int_option<int32_t>({"--top-k"}, "N", G::kSampling, "",
+    t.push_back(int_option<int32_t>({"--top-k"}, "N", G::kSampling, "LLAMA_ARG_TOP_K",
                                     "keep only the k most likely tokens (<= 0 = off)", -kI32Max, kI32Max,
                                     [](Options& o) -> int32_t& { return o.sampling.top_k; }));
-    t.push_back(float_option({"--top-p"}, G::kSampling,
+    t.push_back(float_option({"--top-p"}, G::kSampling, "LLAMA_ARG_TOP_P",
                              "keep the most likely tokens whose probabilities add up to p (1 = off)", 0.0, 1.0,
                              false, [](Options& o) -> float& { return o.sampling.top_p; }));
-    t.push_back(float_option({"--min-p"}, G::kSampling,
+    t.push_back(float_option({"--min-p"}, G::kSampling, "LLAMA_ARG_MIN_P",
                              "drop tokens less likely than p times the most likely one (0 = off)", 0.0, 1.0,
                              false, [](Options& o) -> float& { return o.sampling.min_p; }));
-    t.push_back(float_option({"--typical"}, G::kSampling, "locally typical sampling with parameter p (1 = off)",
+    t.push_back(float_option({"--typical", "--typical-p"}, G::kSampling, "", "locally typical sampling with parameter p (1 = off)",
                              0.0, 1.0, false, [](Options& o) -> float& { return o.sampling.typical_p; }));
-    t.push_back(float_option({"--repeat-penalty"}, G::kSampling,
+    t.push_back(float_option({"--repeat-penalty"}, G::kSampling, "LLAMA_ARG_REPEAT_PENALTY",
                              "penalize repeated tokens: positive logits are divided by it, negative ones "
                              "multiplied (1 = off)",
                              0.0, kInf, true, [](Options& o) -> float& { return o.sampling.repeat_penalty; }));
@@ -325,12 +425,20 @@ std::vector<OptionSpec> build_table() {
                                     "how many of the last tokens the penalties look at (0 = off, -1 = the "
                                     "whole context)",
                                     -1, kI32Max, [](Options& o) -> int32_t& { return o.sampling.repeat_last_n; }));
-    t.push_back(float_option({"--presence-penalty"}, G::kSampling,
+    t.push_back(float_option({"--presence-penalty"}, G::kSampling, "LLAMA_ARG_PRESENCE_PENALTY",
                              "subtracted from the logit of every token seen in the last N (0 = off)", -kInf,
                              kInf, false, [](Options& o) -> float& { return o.sampling.presence_penalty; }));
-    t.push_back(float_option({"--frequency-penalty"}, G::kSampling,
+    t.push_back(float_option({"--frequency-penalty"}, G::kSampling, "LLAMA_ARG_FREQUENCY_PENALTY",
                              "subtracted from a token's logit once per occurrence in the last N (0 = off)",
                              -kInf, kInf, false, [](Options& o) -> float& { return o.sampling.frequency_penalty; }));
+    t.push_back(make({"-l", "--logit-bias"}, ValueKind::kString, "TOKEN_ID(+/-)BIAS", G::kSampling, "",
+                     "add BIAS to the logit of token TOKEN_ID, e.g. 15043+1 or 15043-inf (repeatable)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         o.sampling.logit_bias.push_back(parse_logit_bias(f, v));
+                     }));
+    t.push_back(flag({"--ignore-eos"}, G::kSampling, "",
+                     "keep generating after end-of-generation tokens (the default of requests' ignore_eos)",
+                     [](Options& o) { o.ignore_eos = true; }));
 
     // ---- server ----
     t.push_back(make({"--host"}, ValueKind::kString, "HOST", G::kServer, "LLAMA_ARG_HOST",
@@ -376,22 +484,51 @@ std::vector<OptionSpec> build_table() {
                          if (v.empty()) throw OptionsError("empty path given to " + f);
                          o.static_path = v;
                      }));
-    t.push_back(flag({"--webui"}, G::kServer, "", "serve the built-in web UI (default: on)",
-                     [](Options& o) { o.webui = true; }));
-    t.push_back(flag({"--no-webui"}, G::kServer, "LLAMA_ARG_NO_WEBUI", "do not serve the web UI",
-                     [](Options& o) { o.webui = false; }));
+    t.push_back(make({"--ssl-key-file"}, ValueKind::kPath, "FNAME", G::kServer, "LLAMA_ARG_SSL_KEY_FILE",
+                     "PEM private key: serve HTTPS (with --ssl-cert-file)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.ssl_key_file = v;
+                     }));
+    t.push_back(make({"--ssl-cert-file"}, ValueKind::kPath, "FNAME", G::kServer, "LLAMA_ARG_SSL_CERT_FILE",
+                     "PEM certificate chain: serve HTTPS (with --ssl-key-file)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v.empty()) throw OptionsError("empty path given to " + f);
+                         o.ssl_cert_file = v;
+                     }));
+    t.push_back(toggle({"--ui", "--webui"}, {"--no-ui", "--no-webui"}, G::kServer, "LLAMA_ARG_UI",
+                       "serve the built-in web UI (default: on)",
+                       [](Options& o, bool on, const std::string&) { o.webui = on; }));
+    t.back().env_aliases = {"LLAMA_ARG_WEBUI"};
     t.push_back(flag({"--embedding", "--embeddings"}, G::kServer, "LLAMA_ARG_EMBEDDINGS",
                      "embeddings mode: serve only the embeddings endpoints", [](Options& o) { o.embeddings = true; }));
     t.push_back(flag({"--metrics"}, G::kServer, "LLAMA_ARG_ENDPOINT_METRICS",
                      "serve Prometheus-compatible metrics at /metrics", [](Options& o) { o.metrics = true; }));
-    t.push_back(flag({"--slots"}, G::kServer, "LLAMA_ARG_ENDPOINT_SLOTS",
-                     "serve the slots monitoring endpoint /slots (default: on)", [](Options& o) { o.slots = true; }));
-    t.push_back(flag({"--no-slots"}, G::kServer, "", "do not serve /slots", [](Options& o) { o.slots = false; }));
-    t.push_back(flag({"-cb", "--cont-batching"}, G::kServer, "LLAMA_ARG_CONT_BATCHING",
-                     "continuous batching: decode the slots' tokens together (default: on)",
-                     [](Options& o) { o.cont_batching = true; }));
-    t.push_back(flag({"-nocb", "--no-cont-batching"}, G::kServer, "LLAMA_ARG_NO_CONT_BATCHING",
-                     "turn continuous batching off", [](Options& o) { o.cont_batching = false; }));
+    t.push_back(toggle({"--slots"}, {"--no-slots"}, G::kServer, "LLAMA_ARG_ENDPOINT_SLOTS",
+                       "serve the slots monitoring endpoint /slots (default: on)",
+                       [](Options& o, bool on, const std::string&) { o.slots = on; }));
+    t.push_back(toggle({"-cb", "--cont-batching"}, {"-nocb", "--no-cont-batching"}, G::kServer,
+                       "LLAMA_ARG_CONT_BATCHING", "continuous batching: decode the slots' tokens together (default: on)",
+                       [](Options& o, bool on, const std::string&) { o.cont_batching = on; }));
+    t.push_back(toggle({"--jinja"}, {"--no-jinja"}, G::kServer, "LLAMA_ARG_JINJA",
+                       "run chat templates with the Jinja interpreter (always on: --no-jinja is accepted "
+                       "and ignored)",
+                       [](Options& o, bool on, const std::string& f) {
+                           if (!on) o.notices.push_back(ignored_notice(f, "chat templates always run in the Jinja interpreter"));
+                       }));
+    t.push_back(make({"--api-key-file"}, ValueKind::kPath, "FNAME", G::kServer, "LLAMA_ARG_API_KEY_FILE",
+                     "read API keys from this file, one per line ('#' starts a comment line)", nullptr,
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         std::vector<std::string> keys = read_api_key_file(f, v);
+                         o.api_keys.insert(o.api_keys.end(), keys.begin(), keys.end());
+                     }));
+    t.push_back(make({"--threads-http"}, ValueKind::kInt, "N", G::kServer, "LLAMA_ARG_THREADS_HTTP",
+                     "HTTP connection slots, one thread each (-1 = automatic: 512)",
+                     [] { return std::string("-1"); },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         int64_t n = parse_integer(f, v, -1, 1024);
+                         o.n_threads_http = n <= 0 ? -1 : int32_t(n);
+                     }));
     t.push_back(make({"--chat-template"}, ValueKind::kString, "TEMPLATE", G::kServer, "LLAMA_ARG_CHAT_TEMPLATE",
                      "chat template (a built-in name or Jinja source) instead of the model's own", nullptr,
                      [](Options& o, const std::string&, const std::string& v) { o.chat_template = v; }));
@@ -434,6 +571,7 @@ std::vector<OptionSpec> build_table() {
                                     "ours: sleep N milliseconds after each prompt batch, so that a busy "
                                     "server leaves CPU time to others",
                                     0, 60000, [](Options& o) -> int32_t& { return o.batch_sleep_ms; }));
+    add_compat_options(t);
     return t;
 }
 
@@ -457,13 +595,50 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return d[a.size() * w + b.size()];
 }
 
-const OptionSpec* find_option(std::string_view name) {
+struct FoundOption {
+    const OptionSpec* spec = nullptr;
+    bool negative = false;   // one of spec->negative_names
+};
+
+FoundOption find_option(std::string_view name) {
     for (const OptionSpec& s : option_table()) {
         for (const std::string& n : s.names) {
-            if (n == name) return &s;
+            if (n == name) return {&s, false};
+        }
+        for (const std::string& n : s.negative_names) {
+            if (n == name) return {&s, true};
         }
     }
-    return nullptr;
+    return {};
+}
+
+// "LLAMA_ARG_X" -> "LLAMA_ARG_NO_X": how llama.cpp spells "off" for an on/off pair.
+std::string negative_env(const std::string& env) {
+    const std::string prefix = "LLAMA_ARG_";
+    if (env.rfind(prefix, 0) != 0) return "";
+    return prefix + "NO_" + env.substr(prefix.size());
+}
+
+// Applies one environment variable of `s` if set; returns whether it was.
+bool apply_env(Options& o, const OptionSpec& s, const std::string& var, const EnvLookup& env) {
+    const bool pair = !s.negative_names.empty();
+    if (pair) {
+        std::string off = negative_env(var);
+        if (!off.empty() && env(off)) {
+            s.apply(o, off, "0");
+            return true;
+        }
+    }
+    std::optional<std::string> v = env(var);
+    if (!v) return false;
+    if (pair) {
+        s.apply(o, var, parse_env_bool(var, *v) ? "1" : "0");
+    } else if (s.kind == ValueKind::kNone) {
+        if (parse_env_bool(var, *v)) s.apply(o, var, "");
+    } else {
+        s.apply(o, var, *v);
+    }
+    return true;
 }
 
 std::string spellings(const OptionSpec& s) {
@@ -472,6 +647,7 @@ std::string spellings(const OptionSpec& s) {
         if (!out.empty()) out += ", ";
         out += n;
     }
+    for (const std::string& n : s.negative_names) out += ", " + n;
     return out;
 }
 
@@ -521,14 +697,9 @@ Options parse_options(const std::vector<std::string>& args, const EnvLookup& env
     if (env) {
         for (const OptionSpec& s : option_table()) {
             if (s.env.empty()) continue;
-            std::optional<std::string> v = env(s.env);
-            if (!v) continue;
-            if (s.kind == ValueKind::kNone) {
-                if (parse_env_bool(s.env, *v)) s.apply(o, s.env, "");
-            } else {
-                s.apply(o, s.env, *v);
-            }
-            note_given(o, s);
+            bool set = apply_env(o, s, s.env, env);
+            for (size_t a = 0; !set && a < s.env_aliases.size(); ++a) set = apply_env(o, s, s.env_aliases[a], env);
+            if (set) note_given(o, s);
         }
     }
     for (size_t i = 0; i < args.size(); ++i) {
@@ -541,8 +712,9 @@ Options parse_options(const std::vector<std::string>& args, const EnvLookup& env
                 name = arg.substr(0, eq);
                 inline_value = arg.substr(eq + 1);
             }
+            std::replace(name.begin(), name.end(), '_', '-');   // --ctx_size is --ctx-size
         }
-        const OptionSpec* spec = find_option(name);
+        const auto [spec, negative] = find_option(name);
         if (!spec) {
             std::string msg = (arg.empty() || arg[0] != '-') ? "unexpected argument " + in_quotes(arg)
                                                              : "unknown argument " + in_quotes(arg);
@@ -553,7 +725,14 @@ Options parse_options(const std::vector<std::string>& args, const EnvLookup& env
         }
         if (spec->kind == ValueKind::kNone) {
             if (inline_value) throw OptionsError("flag " + name + " does not take a value");
-            spec->apply(o, name, "");
+            spec->apply(o, name, spec->negative_names.empty() ? "" : negative ? "0" : "1");
+        } else if (spec->kind == ValueKind::kTwo) {
+            if (inline_value) throw OptionsError("flag " + name + " takes two values: " + spec->value_name);
+            if (i + 2 >= args.size()) {
+                throw OptionsError("missing value for " + name + " (expected " + spec->value_name + ")");
+            }
+            spec->apply(o, name, args[i + 1] + "\n" + args[i + 2]);
+            i += 2;
         } else {
             std::string value;
             if (inline_value) {
@@ -580,6 +759,7 @@ std::string help_text(const std::string& program) {
     struct GroupName { OptionGroup group; const char* title; };
     const GroupName groups[] = {{OptionGroup::kCommon, "common"},
                                 {OptionGroup::kSampling, "sampling"},
+                                {OptionGroup::kSpeculative, "speculative"},
                                 {OptionGroup::kServer, "server"},
                                 {OptionGroup::kPackaging, "packaging"}};
     constexpr size_t kHelpColumn = 36;

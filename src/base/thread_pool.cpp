@@ -115,6 +115,7 @@ int physical_core_count() {
 
 ThreadPool::ThreadPool(int n_threads) {
     n_threads_ = n_threads > 0 ? n_threads : physical_core_count();
+    active_ = n_threads_;
     workers_.reserve(size_t(n_threads_ - 1));
     for (int ith = 1; ith < n_threads_; ++ith) {
         workers_.emplace_back([this, ith] { worker_loop(ith); });
@@ -176,8 +177,10 @@ void ThreadPool::worker_loop(int ith) {
     }
 }
 
+void ThreadPool::set_active_threads(int n) { active_ = std::clamp(n, 1, n_threads_); }
+
 void ThreadPool::run(const std::function<void(int, int)>& fn, int max_threads) {
-    int nth = n_threads_;
+    int nth = active_;
     if (max_threads > 0) nth = std::min(nth, max_threads);
     if (nth <= 1 || workers_.empty()) {
         fn(0, 1);
@@ -223,7 +226,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     if (n <= 0) return;
     if (grain < 1) grain = 1;
     const int64_t n_grains = (n + grain - 1) / grain;
-    const int nth = int(std::min<int64_t>(n_threads_, n_grains));
+    const int nth = int(std::min<int64_t>(active_, n_grains));
     if (nth <= 1) {
         fn(0, n, 0);
         return;

@@ -32,6 +32,12 @@ public:
 
     int n_threads() const { return n_threads_; }
 
+    // Jobs use at most n threads from now on (clamped to [1, n_threads()]); lets one pool
+    // serve llama.cpp's two counts, -t for generation and -tb for prompt batches. Call
+    // between jobs, from the thread that calls run().
+    void set_active_threads(int n);
+    int active_threads() const { return active_; }
+
     // Calls fn(ith, nth) for ith in [0, nth) on nth threads and waits for all of them.
     // nth = min(max_threads, n_threads()) (max_threads <= 0: all). Must not be called
     // from inside a job or from two threads at once.
@@ -49,6 +55,7 @@ private:
     void worker_loop(int ith);
 
     int n_threads_ = 1;
+    int active_ = 1;
     std::vector<std::thread> workers_;
 
     // The current job; written by run() before the generation is published.

@@ -116,8 +116,14 @@ public:
     // Throws GgufError "missing tensor 'name'" when absent.
     const GgufTensorInfo& tensor(std::string_view name) const;
 
+    // Split models: adds the tensors of another part (its data stays in the part's own
+    // mapping, kept alive here). Throws GgufError when a tensor name repeats across parts.
+    // See gguf_split.h.
+    void adopt_split_part(GgufFile&& part);
+
 private:
     std::shared_ptr<MappedFile> mapping_;  // absent for parse()
+    std::vector<std::shared_ptr<MappedFile>> part_mappings_;  // other parts of a split model
     std::string name_;
     const uint8_t* bytes_ = nullptr;
     size_t size_ = 0;

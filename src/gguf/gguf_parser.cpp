@@ -49,6 +49,28 @@ std::string hex_bytes(const uint8_t* p, size_t n) {
     return out;
 }
 
+// A key or tensor name for an error message. Names come from the file, so a misread one
+// (a count off by one shifts every field after it) may hold NUL or control bytes, which
+// cut the message short where it is printed as a C string: those are escaped as \xNN,
+// and very long names are shortened with their length given.
+std::string shown(const std::string& name) {
+    static const char* digits = "0123456789abcdef";
+    constexpr size_t kMaxShown = 160;
+    std::string out;
+    for (size_t i = 0; i < name.size() && i < kMaxShown; ++i) {
+        const unsigned char c = static_cast<unsigned char>(name[i]);
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            out += char(c);
+        } else {
+            out += "\\x";
+            out += digits[c >> 4];
+            out += digits[c & 15];
+        }
+    }
+    if (name.size() > kMaxShown) out += "... (" + std::to_string(name.size()) + " bytes)";
+    return out;
+}
+
 std::string printable(const uint8_t* p, size_t n) {
     std::string out;
     for (size_t i = 0; i < n; ++i) out += (p[i] >= 0x20 && p[i] < 0x7f) ? char(p[i]) : '.';
@@ -81,7 +103,7 @@ private:
         std::string out;
         if (in_kv_) {
             out = "metadata entry " + std::to_string(kv_index_);
-            if (!key_.empty()) out += " ('" + key_ + "')";
+            if (!key_.empty()) out += " ('" + shown(key_) + "')";
             for (uint64_t i : index_path_) {
                 out += '[';
                 out += std::to_string(i);
@@ -89,7 +111,7 @@ private:
             }
         } else if (in_tensor_) {
             out = "tensor info " + std::to_string(tensor_index_);
-            if (!tensor_name_.empty()) out += " ('" + tensor_name_ + "')";
+            if (!tensor_name_.empty()) out += " ('" + shown(tensor_name_) + "')";
         } else {
             out = "header";
         }
@@ -258,7 +280,7 @@ private:
             std::string key = string("the key");
             key_ = key;
             if (auto it = f_.metadata_index_.find(key); it != f_.metadata_index_.end())
-                fail_at(at, "duplicate metadata key '" + key + "' (first defined at byte offset " +
+                fail_at(at, "duplicate metadata key '" + shown(key) + "' (first defined at byte offset " +
                                 std::to_string(key_offsets[it->second]) + ")");
             const GgufValueType type = value_type("the value type");
             GgufValue v = value(type, 0);
@@ -303,22 +325,22 @@ private:
             t.name = string("the tensor name");
             tensor_name_ = t.name;
             if (auto it = f_.tensor_index_.find(t.name); it != f_.tensor_index_.end())
-                fail_at(at, "duplicate tensor name '" + t.name + "' (first defined at byte offset " +
+                fail_at(at, "duplicate tensor name '" + shown(t.name) + "' (first defined at byte offset " +
                                 std::to_string(info_offsets_[it->second]) + ")");
             const uint64_t dims_at = pos_;
             const uint32_t n_dims = u32("the dimension count");
             if (n_dims == 0 || n_dims > kMaxDims)
-                fail_at(dims_at, "tensor '" + t.name + "' has " + std::to_string(n_dims) +
+                fail_at(dims_at, "tensor '" + shown(t.name) + "' has " + std::to_string(n_dims) +
                                      " dimensions; must be 1 to " + std::to_string(kMaxDims));
             uint64_t n_elements = 1;
             for (uint32_t d = 0; d < n_dims; ++d) {
                 const uint64_t dim_at = pos_;
                 const uint64_t dim = u64("a dimension");
                 if (dim == 0)
-                    fail_at(dim_at, "tensor '" + t.name + "' dimension " + std::to_string(d) +
+                    fail_at(dim_at, "tensor '" + shown(t.name) + "' dimension " + std::to_string(d) +
                                         " is 0");
                 if (n_elements > uint64_t(std::numeric_limits<int64_t>::max()) / dim)
-                    fail_at(dim_at, "tensor '" + t.name + "' dimensions overflow: the element count "
+                    fail_at(dim_at, "tensor '" + shown(t.name) + "' dimensions overflow: the element count "
                                     "exceeds 2^63-1 at dimension " + std::to_string(d) + " (" +
                                     std::to_string(dim) + ")");
                 n_elements *= dim;
@@ -331,22 +353,22 @@ private:
             if (traits == nullptr) {
                 const char* known = tensor_type_name(raw_type);
                 if (known != nullptr && *known != '\0')
-                    fail_at(type_at, "tensor '" + t.name + "' has type " + known + " (" +
+                    fail_at(type_at, "tensor '" + shown(t.name) + "' has type " + known + " (" +
                                          std::to_string(raw_type) +
                                          "), which mmojo-server does not support");
-                fail_at(type_at, "tensor '" + t.name + "' has unknown type " +
+                fail_at(type_at, "tensor '" + shown(t.name) + "' has unknown type " +
                                      std::to_string(raw_type));
             }
             t.type = traits->type;
             const uint64_t block = static_cast<uint64_t>(traits->block_size);
             if (block == 0 || t.dims[0] % block != 0)
-                fail_at(type_at, "tensor '" + t.name + "' row length " + std::to_string(t.dims[0]) +
+                fail_at(type_at, "tensor '" + shown(t.name) + "' row length " + std::to_string(t.dims[0]) +
                                      " is not a multiple of the " + traits->name + " block size " +
                                      std::to_string(block));
             const uint64_t row_bytes = t.dims[0] / block * traits->block_bytes;
             const uint64_t rows = n_elements / t.dims[0];
             if (row_bytes != 0 && rows > std::numeric_limits<uint64_t>::max() / row_bytes)
-                fail_at(dims_at, "tensor '" + t.name + "' byte size overflows 64 bits");
+                fail_at(dims_at, "tensor '" + shown(t.name) + "' byte size overflows 64 bits");
             t.n_bytes = row_bytes * rows;
             t.offset = u64("the tensor data offset");
             f_.tensor_index_.emplace(t.name, f_.tensors_.size());
@@ -364,7 +386,7 @@ private:
         for (size_t i = 0; i < f_.tensors_.size(); ++i) {
             GgufTensorInfo& t = f_.tensors_[i];
             if (t.offset % align != 0)
-                fail_at(info_offsets_[i], "tensor '" + t.name + "' data offset " +
+                fail_at(info_offsets_[i], "tensor '" + shown(t.name) + "' data offset " +
                                               std::to_string(t.offset) +
                                               " is not a multiple of the alignment " +
                                               std::to_string(align));
@@ -396,7 +418,7 @@ private:
             const GgufTensorInfo& b = f_.tensors_[order[k]];
             if (a.offset + a.n_bytes > b.offset)
                 fail_at(info_offsets_[order[k]],
-                        "tensor '" + b.name + "' (data bytes " + std::to_string(b.offset) + ".." +
+                        "tensor '" + shown(b.name) + "' (data bytes " + std::to_string(b.offset) + ".." +
                             std::to_string(b.offset + b.n_bytes) + ") overlaps tensor '" + a.name +
                             "' (data bytes " + std::to_string(a.offset) + ".." +
                             std::to_string(a.offset + a.n_bytes) + ")");

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "gguf/gguf_split.h"
 #include "model/architecture.h"
 #include "model/tensor_binder.h"
 
@@ -54,7 +55,7 @@ const char* file_type_label(uint32_t file_type) {
 }  // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
-    auto file = std::make_unique<GgufFile>(GgufFile::open(path, options.offset, options.length));
+    auto file = std::make_unique<GgufFile>(open_gguf_model(path, options.offset, options.length));
     const std::string arch = file->get_string_or("general.architecture", "");
     if (arch.empty()) {
         throw std::runtime_error(path + ": missing key 'general.architecture'");

@@ -34,7 +34,10 @@ Context::Context(Model& model, const ContextParams& params) : model_(model), par
                                  " positions cannot be shared by " +
                                  std::to_string(params_.n_seq) + " sequences");
     }
-    pool_ = std::make_unique<ThreadPool>(params_.n_threads);
+    // One pool sized for the larger of the two counts; decode() picks the active count.
+    n_threads_gen_ = params_.n_threads > 0 ? params_.n_threads : physical_core_count();
+    n_threads_batch_ = params_.n_threads_batch > 0 ? params_.n_threads_batch : n_threads_gen_;
+    pool_ = std::make_unique<ThreadPool>(std::max(n_threads_gen_, n_threads_batch_));
     state_ = std::make_unique<SequenceStore>(model.state_layers(), n_ctx_, params_.n_seq, params_.n_batch,
                                              params_.type_k, params_.type_v);
 }
@@ -103,6 +106,8 @@ void Context::decode(const Batch& batch) {
         const size_t end = std::min(batch.entries.size(), start + params_.n_batch);
         chunk.entries.assign(batch.entries.begin() + std::ptrdiff_t(start),
                              batch.entries.begin() + std::ptrdiff_t(end));
+        // As llama.cpp: -tb threads for prompt-sized chunks, -t for single-token steps.
+        pool_->set_active_threads(chunk.entries.size() > 1 ? n_threads_batch_ : n_threads_gen_);
         model_.forward(chunk, *state_, *pool_, outputs_.data() + size_t(outputs_done) * row,
                        output_kind());
         for (const BatchEntry& e : chunk.entries) {

@@ -20,6 +20,7 @@ struct ContextParams {
     uint32_t n_seq = 1;           // sequences (server slots); each gets n_ctx / n_seq positions
     uint32_t n_batch = 512;       // largest number of tokens evaluated in one forward pass
     int n_threads = 0;            // 0: physical cores
+    int n_threads_batch = 0;      // threads for batches of more than one token; 0: n_threads
     TensorType type_k = TensorType::kF16;
     TensorType type_v = TensorType::kF16;
     // Outputs are the final normalized hidden states (n_embd floats) instead of logits
@@ -68,6 +69,8 @@ private:
     Model& model_;
     ContextParams params_;
     uint32_t n_ctx_ = 0;
+    int n_threads_gen_ = 1;      // resolved -t
+    int n_threads_batch_ = 1;    // resolved -tb
     std::unique_ptr<ThreadPool> pool_;
     std::unique_ptr<SequenceStore> state_;
     std::vector<float> outputs_;

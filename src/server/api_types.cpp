@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "server/errors.h"
+#include "server/json_limits.h"
 
 namespace mmojo {
 
@@ -13,6 +14,7 @@ static ApiError bad_field(const char* key, const std::string& what) {
 }
 
 nlohmann::json parse_body(const std::string& body) {
+    check_json_depth(body);
     nlohmann::json value;
     try {
         value = nlohmann::json::parse(body);
@@ -204,9 +206,7 @@ GenerationParams parse_generation_params(const nlohmann::json& body, const Gener
             if (!so->is_object()) throw bad_field("stream_options", "must be an object");
             p.include_usage = json_bool(*so, "include_usage", false);
         }
-        if (body.contains("n") && json_int(body, "n", 1, 1, 1) != 1) {
-            throw bad_field("n", "must be 1");
-        }
+        p.n_choices = int32_t(json_int(body, "n", 1, 1, 128));
     }
     return p;
 }

@@ -28,6 +28,7 @@ struct GenerationParams {
     bool ignore_eos = false;
     bool timings_per_token = false;
     bool include_usage = false;         // stream_options.include_usage (OpenAI)
+    int32_t n_choices = 1;              // OpenAI "n": completions generated per prompt
     int32_t id_slot = -1;
 };
 

@@ -29,9 +29,34 @@ void ServerContext::require_generation() const {
 
 static bool is_token_id(const nlohmann::json& v) { return v.is_number_integer(); }
 
+void check_prompt_bytes(const ServerContext& server, size_t bytes, size_t n_ids) {
+    if (server.max_token_bytes == 0 || !server.scheduler) return;
+    // Each token stands for at most max_token_bytes of text; halved again as a margin for
+    // normalization (SPM's escaped spaces, an <unk> covering a run of characters).
+    const size_t at_least = bytes / (2 * server.max_token_bytes) + n_ids;
+    const size_t n_ctx = size_t(server.scheduler->n_ctx_slot());
+    if (at_least < n_ctx) return;
+    ApiError error(ErrorType::kExceedContext,
+                   "the request exceeds the available context size: " + std::to_string(bytes) +
+                       " bytes of prompt make at least " + std::to_string(at_least) + " tokens, " +
+                       std::to_string(n_ctx) + " fit in a slot");
+    error.extra = {{"n_prompt_tokens", at_least}, {"n_ctx", n_ctx}};
+    throw error;
+}
+
 std::vector<int32_t> tokenize_one(const ServerContext& server, const nlohmann::json& prompt,
                                   bool add_special) {
     const Tokenizer& tok = server.tokenizer();
+    if (prompt.is_array()) {
+        size_t bytes = 0, ids = 0;
+        for (const auto& piece : prompt) {
+            if (piece.is_string()) bytes += piece.get_ref<const std::string&>().size();
+            else ++ids;
+        }
+        check_prompt_bytes(server, bytes, ids);
+    } else if (prompt.is_string()) {
+        check_prompt_bytes(server, prompt.get_ref<const std::string&>().size());
+    }
     if (prompt.is_string()) {
         return tok.encode(prompt.get<std::string>(), add_special, true);
     }

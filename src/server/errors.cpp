@@ -12,6 +12,7 @@ int error_status(ErrorType type) {
         case ErrorType::kNotFound: return 404;
         case ErrorType::kMethodNotAllowed: return 405;
         case ErrorType::kPayloadTooLarge: return 413;
+        case ErrorType::kTooManyRequests: return 429;
         case ErrorType::kServer: return 500;
         case ErrorType::kNotSupported: return 501;
         case ErrorType::kUnavailable: return 503;
@@ -28,6 +29,7 @@ const char* error_type_name(ErrorType type) {
         case ErrorType::kNotFound: return "not_found_error";
         case ErrorType::kMethodNotAllowed: return "invalid_request_error";
         case ErrorType::kPayloadTooLarge: return "invalid_request_error";
+        case ErrorType::kTooManyRequests: return "rate_limit_error";
         case ErrorType::kServer: return "server_error";
         case ErrorType::kNotSupported: return "not_supported_error";
         case ErrorType::kUnavailable: return "unavailable_error";

@@ -19,6 +19,7 @@ enum class ErrorType {
     kNotFound,         // 404 not_found_error
     kMethodNotAllowed, // 405 invalid_request_error
     kPayloadTooLarge,  // 413 invalid_request_error
+    kTooManyRequests,  // 429 rate_limit_error
     kServer,           // 500 server_error
     kNotSupported,     // 501 not_supported_error
     kUnavailable,      // 503 unavailable_error

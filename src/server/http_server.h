@@ -13,10 +13,21 @@ namespace mmojo {
 struct HttpServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;
-    size_t max_body_bytes = 64u << 20;   // larger bodies get 413
-    int n_threads = 16;                  // connection worker threads
-    int read_timeout_s = 600;
-    int write_timeout_s = 600;
+    size_t max_body_bytes = 64u << 20;   // larger bodies get 413 before they are read
+    // Connection slots: one thread each. Stalled clients are closed by the deadlines
+    // below, and one address may hold only max_connections_per_address of them, so a
+    // few clients cannot lock the others out.
+    int max_connections = 512;
+    int max_connections_per_address = 128;
+    // A request's head must arrive within header_timeout_s of its first byte, and its body
+    // within body_timeout_s (plus one second per MiB announced) after the head.
+    int header_timeout_s = 10;
+    int body_timeout_s = 15;
+    int keep_alive_timeout_s = 5;        // an idle connection is closed after this
+    int write_timeout_s = 600;           // a client that reads nothing for this long
+    // HTTPS when both are set (PEM files): see server/tls.h.
+    std::string ssl_key_file;
+    std::string ssl_cert_file;
 };
 
 class HttpServer {
@@ -31,7 +42,9 @@ public:
     int port() const { return port_; }
     // Accept loop; returns after stop().
     void run();
+    // Closes the listening socket and every open connection (stalled ones included).
     void stop();
+    bool tls() const;
 
 private:
     struct Impl;

@@ -91,10 +91,15 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
             }
         }
     } catch (const ApiError& e) {
+        // A 5xx is the server's fault (a bug or an exhausted resource): log its cause.
+        if (e.status() >= 500 && e.status() != 501 && e.status() != 503) {
+            std::fprintf(stderr, "error: %s %s: %s\n", request.method.c_str(), request.path.c_str(), e.what());
+        }
         set_error(response, e.type(), e.what(), e.extra);
     } catch (const nlohmann::json::exception& e) {
         set_error(response, ErrorType::kInvalidRequest, std::string("Invalid JSON: ") + e.what());
     } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "error: %s %s: out of memory\n", request.method.c_str(), request.path.c_str());
         set_error(response, ErrorType::kServer, "out of memory");
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s %s: %s\n", request.method.c_str(), request.path.c_str(),

@@ -170,6 +170,13 @@ ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, cons
     auto kwargs = body.find("chat_template_kwargs");
     if (kwargs != body.end() && !kwargs->is_null()) {
         if (!kwargs->is_object()) throw ApiError(ErrorType::kInvalidRequest, "'chat_template_kwargs' must be an object");
+        // The template's own inputs come from the request's fields, not from kwargs.
+        for (const char* reserved : {"messages", "tools", "add_generation_prompt", "bos_token", "eos_token"}) {
+            if (kwargs->contains(reserved)) {
+                throw ApiError(ErrorType::kInvalidRequest, std::string("'chat_template_kwargs' may not set '") +
+                                                               reserved + "' (give it as a request field)");
+            }
+        }
         for (const auto& [key, value] : ordered["chat_template_kwargs"].items()) inputs.extra[key] = value;
     }
     const std::string effort = json_string(body, "reasoning_effort", "");
@@ -177,8 +184,11 @@ ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, cons
     try {
         plan.prompt = server.chat_template->render(inputs);
     } catch (const ChatTemplateError& e) {
-        throw ApiError(e.raised_by_template() ? ErrorType::kInvalidRequest : ErrorType::kServer,
-                       std::string("chat template: ") + (e.raised_by_template() ? e.message() : e.what()));
+        // The template parsed at load time, so what fails now is this request's data in
+        // it (a value of the wrong type, too deep, too large, or raise_exception()).
+        throw ApiError(ErrorType::kInvalidRequest,
+                       std::string("chat template cannot render this request: ") +
+                           (e.raised_by_template() ? e.message() : e.what()));
     }
 
     ChatSyntax& syntax = plan.output.syntax;
@@ -213,9 +223,34 @@ ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, cons
     return plan;
 }
 
+// The text the messages carry: the rendered prompt holds at least this much, so a
+// conversation that cannot fit is refused before the template copies it around.
+size_t content_bytes(const nlohmann::json& body) {
+    size_t bytes = 0;
+    auto messages = body.find("messages");
+    if (messages == body.end() || !messages->is_array()) return 0;
+    for (const auto& m : *messages) {
+        if (!m.is_object()) continue;
+        auto content = m.find("content");
+        if (content == m.end()) continue;
+        if (content->is_string()) {
+            bytes += content->get_ref<const std::string&>().size();
+        } else if (content->is_array()) {
+            for (const auto& part : *content) {
+                auto text = part.is_object() ? part.find("text") : part.end();
+                if (part.is_object() && text != part.end() && text->is_string()) {
+                    bytes += text->get_ref<const std::string&>().size();
+                }
+            }
+        }
+    }
+    return bytes;
+}
+
 // Tokenizes a rendered chat prompt. Templates usually write the BOS text themselves, so
 // a BOS added by the tokenizer on top of it is dropped.
 std::vector<int32_t> tokenize_chat(const ServerContext& server, const std::string& prompt) {
+    check_prompt_bytes(server, prompt.size());
     const Tokenizer& tok = server.tokenizer();
     auto ids = tok.encode(prompt, true, true);
     if (ids.size() >= 2 && tok.bos() >= 0 && ids[0] == tok.bos() && ids[1] == tok.bos()) {
@@ -239,80 +274,107 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
     const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer());
+    check_prompt_bytes(server, content_bytes(body));
     ChatPlan plan = plan_chat(server, body, nlohmann::ordered_json::parse(req.body));
-    auto task = std::make_shared<Task>();
-    task->prompt = tokenize_chat(server, plan.prompt);
-    validate_prompt(server, task->prompt);
-    task->params = params;
-    task->preserved_tokens = std::move(plan.preserved_tokens);
-    task->reasoning = std::move(plan.reasoning);
-    server.scheduler->submit(task);
+    // n > 1: n tasks with the same prompt and settings share one channel; event index j is
+    // choice j. A fixed seed gives n equal choices, as in llama-server. Each choice has its
+    // own output parser.
+    const std::vector<int32_t> tokens = tokenize_chat(server, plan.prompt);
+    validate_prompt(server, tokens);
+    const size_t n_choices = size_t(std::max(1, params.n_choices));
+    auto channel = std::make_shared<TaskChannel>();
+    auto parsers = std::make_shared<std::vector<ChatStream>>();
+    for (size_t j = 0; j < n_choices; ++j) {
+        auto task = std::make_shared<Task>();
+        task->index = int32_t(j);
+        task->prompt = tokens;
+        task->params = params;
+        task->channel = channel;
+        task->preserved_tokens = plan.preserved_tokens;
+        task->reasoning = plan.reasoning;
+        parsers->emplace_back(plan.output);
+        server.scheduler->submit(task);
+    }
 
     const std::string id = random_id("chatcmpl-");
     const int64_t created = unix_time();
     const std::string model = server.model_alias;
     const bool logprobs = params.sampling.n_probs > 0;
-    auto parser = std::make_shared<ChatStream>(std::move(plan.output));
     if (!params.stream) {
-        auto results = wait_results(task->channel, 1);
-        const TaskEvent& f = results[0].final;
-        parser->push(f.text);
-        parser->finish();
-        nlohmann::json choice = {
-            {"index", 0},
-            {"message", chat_message_json(parser->message())},
-            {"finish_reason", finish_reason(f.stop_type, parser->has_tool_calls())},
-            {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, results[0].probs)}}
-                                  : nlohmann::json(nullptr)},
-        };
+        auto results = wait_results(channel, n_choices);
+        nlohmann::json choices = nlohmann::json::array();
+        int32_t n_generated = 0;
+        for (const TaskResult& r : results) {
+            const TaskEvent& f = r.final;
+            ChatStream& parser = (*parsers)[size_t(f.index)];
+            parser.push(f.text);
+            parser.finish();
+            choices.push_back({
+                {"index", f.index},
+                {"message", chat_message_json(parser.message())},
+                {"finish_reason", finish_reason(f.stop_type, parser.has_tool_calls())},
+                {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, r.probs)}}
+                                      : nlohmann::json(nullptr)},
+            });
+            n_generated += f.timings.predicted_n;
+        }
+        const TaskEvent& last = results.back().final;
         res.set_json(openai_object({id, "chat.completion", created, model},
-                                   {{"choices", nlohmann::json::array({choice})},
-                                    {"usage", usage_json(f.n_prompt, f.timings.predicted_n)},
-                                    {"timings", timings_json(f.timings, f.n_cached)}}));
+                                   {{"choices", choices},
+                                    {"usage", usage_json(results[0].final.n_prompt, n_generated)},
+                                    {"timings", timings_json(last.timings, last.n_cached)}}));
         return;
     }
     res.content_type = "text/event-stream";
     ServerContext* s = &server;
-    auto channel = task->channel;
     const bool include_usage = params.include_usage;
-    res.stream = [s, channel, id, created, model, logprobs, include_usage, parser](StreamSink& sink) {
+    res.stream = [s, channel, id, created, model, logprobs, include_usage, n_choices, parsers](StreamSink& sink) {
         auto chunk = [&](const nlohmann::json& choices) {
             return openai_object({id, "chat.completion.chunk", created, model}, {{"choices", choices}});
         };
-        auto delta_chunks = [&](const std::vector<nlohmann::json>& deltas, const std::vector<TokenProbs>* probs) {
+        auto delta_chunks = [&](int32_t index, const std::vector<nlohmann::json>& deltas,
+                                const std::vector<TokenProbs>* probs) {
             std::string out;
             for (size_t i = 0; i < deltas.size(); ++i) {
-                nlohmann::json choice = {{"index", 0}, {"delta", deltas[i]}, {"finish_reason", nullptr}};
+                nlohmann::json choice = {{"index", index}, {"delta", deltas[i]}, {"finish_reason", nullptr}};
                 if (probs && i + 1 == deltas.size()) choice["logprobs"] = {{"content", chat_logprobs_json(*s, *probs)}};
                 out += sse_data(chunk(nlohmann::json::array({choice})));
             }
             return out;
         };
-        // The first chunk announces the assistant role, as OpenAI does.
-        nlohmann::json first = chunk(nlohmann::json::array(
-            {{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", nullptr}}}, {"finish_reason", nullptr}}}));
-        if (!sink.write(sse_data(first))) {
-            channel->cancel();
-            return;
+        // The first chunk of each choice announces the assistant role, as OpenAI does.
+        for (size_t j = 0; j < n_choices; ++j) {
+            nlohmann::json first = chunk(nlohmann::json::array(
+                {{{"index", j}, {"delta", {{"role", "assistant"}, {"content", nullptr}}}, {"finish_reason", nullptr}}}));
+            if (!sink.write(sse_data(first))) {
+                channel->cancel();
+                return;
+            }
         }
-        stream_events(sink, channel, 1, [&](const TaskEvent& e) -> std::string {
+        size_t n_final = 0;
+        int32_t n_prompt = 0, n_generated = 0;
+        stream_events(sink, channel, n_choices, [&](const TaskEvent& e) -> std::string {
             if (e.kind == TaskEvent::Kind::kProgress) return "";
+            ChatStream& parser = (*parsers)[size_t(e.index)];
             if (e.kind == TaskEvent::Kind::kPartial) {
                 if (e.text.empty() && e.probs.empty()) return "";
-                std::vector<nlohmann::json> deltas = parser->push(e.text);
+                std::vector<nlohmann::json> deltas = parser.push(e.text);
                 // Held-back text still has its tokens' probabilities to report.
                 if (deltas.empty() && logprobs && !e.probs.empty()) deltas.push_back({{"content", ""}});
-                return delta_chunks(deltas, logprobs ? &e.probs : nullptr);
+                return delta_chunks(e.index, deltas, logprobs ? &e.probs : nullptr);
             }
-            std::string out = delta_chunks(parser->finish(), nullptr);
+            std::string out = delta_chunks(e.index, parser.finish(), nullptr);
             nlohmann::json last = chunk(nlohmann::json::array(
-                {{{"index", 0}, {"delta", nlohmann::json::object()},
-                  {"finish_reason", finish_reason(e.stop_type, parser->has_tool_calls())}}}));
+                {{{"index", e.index}, {"delta", nlohmann::json::object()},
+                  {"finish_reason", finish_reason(e.stop_type, parser.has_tool_calls())}}}));
             last["timings"] = timings_json(e.timings, e.n_cached);
             out += sse_data(last);
+            n_prompt = e.n_prompt;
+            n_generated += e.timings.predicted_n;
+            if (++n_final < n_choices) return out;
             if (include_usage) {
                 nlohmann::json usage = chunk(nlohmann::json::array());
-                usage["usage"] = usage_json(e.n_prompt, e.timings.predicted_n);
+                usage["usage"] = usage_json(n_prompt, n_generated);
                 out += sse_data(usage);
             }
             return out + sse_done();

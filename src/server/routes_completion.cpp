@@ -12,6 +12,7 @@ namespace {
 
 struct Request {
     std::vector<std::vector<int32_t>> prompts;
+    size_t n_tasks = 0;   // prompts x n: task i * n + j is choice j of prompt i
     GenerationParams params;
     std::shared_ptr<TaskChannel> channel = std::make_shared<TaskChannel>();
 };
@@ -22,10 +23,12 @@ Request start_tasks(ServerContext& server, const nlohmann::json& body, bool open
     if (!body.contains("prompt")) throw ApiError(ErrorType::kInvalidRequest, "'prompt' is required");
     r.prompts = tokenize_prompts(server, body.at("prompt"), true);
     for (const auto& p : r.prompts) validate_prompt(server, p);
-    for (size_t i = 0; i < r.prompts.size(); ++i) {
+    const size_t n = size_t(std::max(1, r.params.n_choices));
+    r.n_tasks = r.prompts.size() * n;
+    for (size_t i = 0; i < r.n_tasks; ++i) {
         auto task = std::make_shared<Task>();
         task->index = int32_t(i);
-        task->prompt = r.prompts[i];
+        task->prompt = r.prompts[i / n];
         task->params = r.params;
         task->channel = r.channel;
         server.scheduler->submit(task);
@@ -53,7 +56,7 @@ nlohmann::json native_final(const ServerContext& server, const Request& r, const
         {"tokens_predicted", f.timings.predicted_n},
         {"tokens_evaluated", f.n_prompt},
         {"generation_settings", generation_settings_json(p)},
-        {"prompt", server.tokenizer().decode(r.prompts[size_t(f.index)], true)},
+        {"prompt", server.tokenizer().decode(r.prompts[size_t(f.index / std::max(1, p.n_choices))], true)},
         {"has_new_line", f.text.find('\n') != std::string::npos},
         {"truncated", f.truncated},
         {"stop_type", f.stop_type},
@@ -72,7 +75,7 @@ void handle_completion(ServerContext& server, const HttpRequest& req, HttpRespon
     const nlohmann::json body = parse_body(req.body);
     auto r = std::make_shared<Request>(start_tasks(server, body, false));
     if (!r->params.stream) {
-        auto results = wait_results(r->channel, r->prompts.size());
+        auto results = wait_results(r->channel, r->n_tasks);
         if (results.size() == 1) {
             res.set_json(native_final(server, *r, results[0], true));
         } else {
@@ -85,8 +88,8 @@ void handle_completion(ServerContext& server, const HttpRequest& req, HttpRespon
     res.content_type = "text/event-stream";
     ServerContext* s = &server;
     res.stream = [s, r](StreamSink& sink) {
-        std::vector<int32_t> n_predicted(r->prompts.size(), 0);
-        stream_events(sink, r->channel, r->prompts.size(), [&](const TaskEvent& e) -> std::string {
+        std::vector<int32_t> n_predicted(r->n_tasks, 0);
+        stream_events(sink, r->channel, r->n_tasks, [&](const TaskEvent& e) -> std::string {
             const size_t i = size_t(e.index);
             if (e.kind == TaskEvent::Kind::kProgress) {
                 return sse_data({{"index", e.index}, {"content", ""}, {"tokens", nlohmann::json::array()},
@@ -109,7 +112,7 @@ void handle_completion(ServerContext& server, const HttpRequest& req, HttpRespon
                 {"stop", false},
                 {"id_slot", -1},
                 {"tokens_predicted", n_predicted[i]},
-                {"tokens_evaluated", r->prompts[i].size()},
+                {"tokens_evaluated", r->prompts[i / size_t(std::max(1, r->params.n_choices))].size()},
             };
             if (r->params.sampling.n_probs > 0) {
                 chunk["completion_probabilities"] = probs_json(*s, e.probs, r->params.post_sampling_probs);
@@ -153,7 +156,7 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
     const int64_t created = unix_time();
     const std::string model = server.model_alias;
     if (!r->params.stream) {
-        auto results = wait_results(r->channel, r->prompts.size());
+        auto results = wait_results(r->channel, r->n_tasks);
         nlohmann::json choices = nlohmann::json::array();
         int32_t n_prompt = 0, n_gen = 0;
         nlohmann::json timings;
@@ -163,7 +166,8 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
                                {"logprobs", r->params.sampling.n_probs > 0 ? legacy_logprobs(server, x.probs)
                                                                            : nlohmann::json(nullptr)},
                                {"finish_reason", finish_reason(x.final.stop_type)}});
-            n_prompt += x.final.n_prompt;
+            // The prompt counts once per prompt, not once per choice (as OpenAI counts it).
+            if (x.final.index % r->params.n_choices == 0) n_prompt += x.final.n_prompt;
             n_gen += x.final.timings.predicted_n;
             timings = timings_json(x.final.timings, x.final.n_cached);
         }
@@ -176,7 +180,7 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
     res.stream = [s, r, id, created, model](StreamSink& sink) {
         int32_t n_prompt = 0, n_gen = 0;
         size_t n_final = 0;
-        stream_events(sink, r->channel, r->prompts.size(), [&](const TaskEvent& e) -> std::string {
+        stream_events(sink, r->channel, r->n_tasks, [&](const TaskEvent& e) -> std::string {
             nlohmann::json choice = {{"text", ""}, {"index", e.index}, {"logprobs", nullptr},
                                      {"finish_reason", nullptr}};
             if (e.kind == TaskEvent::Kind::kProgress) return "";
@@ -186,14 +190,14 @@ void handle_v1_completions(ServerContext& server, const HttpRequest& req, HttpRe
                 if (r->params.sampling.n_probs > 0) choice["logprobs"] = legacy_logprobs(*s, e.probs);
             } else {
                 choice["finish_reason"] = finish_reason(e.stop_type);
-                n_prompt += e.n_prompt;
+                if (e.index % r->params.n_choices == 0) n_prompt += e.n_prompt;
                 n_gen += e.timings.predicted_n;
                 ++n_final;
             }
             const OpenAiHeader header{id, "text_completion", created, model};
             const nlohmann::json chunk = openai_object(header, {{"choices", nlohmann::json::array({choice})}});
             std::string out = sse_data(chunk);
-            if (n_final == r->prompts.size() && e.kind == TaskEvent::Kind::kFinal) {
+            if (n_final == r->n_tasks && e.kind == TaskEvent::Kind::kFinal) {
                 if (r->params.include_usage) {
                     out += sse_data(openai_object(header, {{"choices", nlohmann::json::array()},
                                                            {"usage", usage_json(n_prompt, n_gen)}}));

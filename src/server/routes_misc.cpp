@@ -49,8 +49,14 @@ void handle_props(ServerContext& server, const HttpRequest&, HttpResponse& res) 
         {"build_info", build_info()},
         {"cpu_kernels", cpu_level_name(selected_cpu_level())},
         {"cpu_features", cpu_features()},
-        {"modalities", {{"vision", false}, {"audio", false}}},
-        {"webui", server.ui != nullptr},
+        {"modalities", {{"vision", false}, {"video", false}, {"audio", false}}},
+        {"endpoint_slots", server.options.slots},
+        {"endpoint_props", false},   // POST /props (--props) is not implemented
+        {"endpoint_metrics", server.options.metrics},
+        {"ui", server.ui != nullptr},
+        {"ui_settings", nlohmann::json::object()},
+        {"webui", server.ui != nullptr},   // the older name of "ui"
+        {"cors_proxy_enabled", false},
         {"is_sleeping", false},
     });
 }
@@ -149,6 +155,10 @@ void handle_metrics(ServerContext& server, const HttpRequest&, HttpResponse& res
     res.body = out.str();
 }
 
+// /tokenize takes texts up to this size (about 2M tokens); the rest of the body limit
+// would only buy a long wait and a big answer.
+constexpr size_t kMaxTokenizeBytes = 8u << 20;
+
 void handle_tokenize(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_ready();
     const nlohmann::json body = parse_body(req.body);
@@ -160,18 +170,33 @@ void handle_tokenize(ServerContext& server, const HttpRequest& req, HttpResponse
     const bool add_special = json_bool(body, "add_special", false);
     const bool parse_special = json_bool(body, "parse_special", true);
     const bool with_pieces = json_bool(body, "with_pieces", false);
-    const auto ids = tok.encode(content->get<std::string>(), add_special, parse_special);
-    nlohmann::json tokens = nlohmann::json::array();
-    for (int32_t id : ids) {
+    const std::string& text = content->get_ref<const std::string&>();
+    if (text.size() > kMaxTokenizeBytes) {
+        throw ApiError(ErrorType::kPayloadTooLarge, "'content' has " + std::to_string(text.size()) +
+                                                        " bytes; /tokenize takes at most " +
+                                                        std::to_string(kMaxTokenizeBytes));
+    }
+    const auto ids = tok.encode(text, add_special, parse_special);
+    // Written as text, not as a JSON value per token: a node per token and piece cost
+    // ~1 KB each, 3 GB for a 10 MB text.
+    std::string out = "{\"tokens\":[";
+    out.reserve(out.size() + ids.size() * (with_pieces ? 24 : 7));
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (i > 0) out += ',';
         if (!with_pieces) {
-            tokens.push_back(id);
+            out += std::to_string(ids[i]);
             continue;
         }
-        const std::string piece = tok.token_to_piece(id, true);
+        const std::string piece = tok.token_to_piece(ids[i], true);
         // Valid UTF-8 pieces are strings; partial characters are byte lists.
-        tokens.push_back({{"id", id}, {"piece", utf8_valid(piece) ? nlohmann::json(piece) : bytes_array(piece)}});
+        out += "{\"id\":" + std::to_string(ids[i]) + ",\"piece\":";
+        out += dump_json(utf8_valid(piece) ? nlohmann::json(piece) : bytes_array(piece));
+        out += '}';
     }
-    res.set_json({{"tokens", tokens}});
+    out += "]}";
+    res.status = 200;
+    res.content_type = "application/json; charset=utf-8";
+    res.body = std::move(out);
 }
 
 void handle_detokenize(ServerContext& server, const HttpRequest& req, HttpResponse& res) {

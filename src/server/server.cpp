@@ -6,13 +6,16 @@
 
 #include "app/model_source.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
+#include "base/memory_lock.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
 
@@ -53,13 +56,18 @@ void load(ServerContext& server) {
     LoadedModel loaded = load_model(o.model, load_options);
     server.model = std::move(loaded.model);
     server.model_path = loaded.display;
+    if (o.mlock) {
+        const std::string why = lock_mapped_memory();
+        if (!why.empty()) std::fprintf(stderr, "warning: --mlock: %s\n", why.c_str());
+    }
 
     ContextParams cp;
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = uint32_t(std::max(1, o.n_parallel));
-    cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_batch = std::max(1u, o.forward_batch());
     cp.n_threads = o.n_threads;
+    cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;
     cp.type_v = o.cache_type_v;
     // --embeddings makes the context return hidden states instead of logits, so the
@@ -89,6 +97,8 @@ void load(ServerContext& server) {
 
     server.defaults.sampling = o.sampling;
     server.defaults.n_predict = o.n_predict;
+    server.defaults.n_keep = o.n_keep;
+    server.defaults.ignore_eos = o.ignore_eos;
     SchedulerOptions so;
     so.n_slots = int32_t(cp.n_seq);
     so.batch_sleep_ms = o.batch_sleep_ms;
@@ -98,6 +108,12 @@ void load(ServerContext& server) {
     so.cont_batching = o.cont_batching;
     so.verbose = o.verbosity > 0;
     server.scheduler = std::make_unique<Scheduler>(*server.context, so);
+    const Tokenizer& tok = server.model->tokenizer();
+    if (tok.model_name() == "llama" || tok.model_name() == "gpt2") {
+        size_t longest = 4;   // an unknown character (up to 4 bytes) may become one <unk>
+        for (int32_t id = 0; id < tok.n_vocab(); ++id) longest = std::max(longest, tok.token_text(id).size());
+        server.max_token_bytes = longest;
+    }
     server.model_alias = model_alias(o, server.model_path);
     server.created = unix_time();
 }
@@ -122,21 +138,29 @@ int run_server(const Options& options) {
     HttpServerOptions ho;
     ho.host = options.host;
     ho.port = options.port;
-    ho.n_threads = std::max(16, 2 * options.n_parallel + 8);
-    ho.read_timeout_s = options.timeout_s;
+    // --timeout bounds a client that stops reading a response; requests themselves must
+    // arrive within the front's own deadlines (seconds, see http_server.h).
     ho.write_timeout_s = options.timeout_s;
-    HttpServer http(router, ho);
+    if (options.n_threads_http > 0) {
+        ho.max_connections = options.n_threads_http;
+        ho.max_connections_per_address = std::min(ho.max_connections_per_address, ho.max_connections);
+    }
+    ho.ssl_key_file = options.ssl_key_file;
+    ho.ssl_cert_file = options.ssl_cert_file;
+    std::unique_ptr<HttpServer> http_owner;
     try {
-        http.bind();
+        http_owner = std::make_unique<HttpServer>(router, ho);
+        http_owner->bind();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;
     }
+    HttpServer& http = *http_owner;
     g_signal_count.store(0);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::thread http_thread([&http] { http.run(); });
-    std::fprintf(stderr, "server listening on http://%s:%d (loading model %s)\n", options.host.c_str(),
+    std::fprintf(stderr, "server listening on %s://%s:%d (loading model %s)\n", http.tls() ? "https" : "http", options.host.c_str(),
                  http.port(), options.model.empty() ? "found beside the program" : options.model.c_str());
 
     std::atomic<bool> load_done{false};

@@ -45,6 +45,10 @@ struct ServerContext {
     std::string model_path;           // where the model came from: a file or /zip/<entry>
     GenerationParams defaults;        // from the command line
     int64_t created = 0;              // unix time the model finished loading
+    // The most input bytes one token can stand for (the longest token text), when the
+    // tokenizer never drops input (SPM, byte-level BPE); 0 when it may (WordPiece drops
+    // whitespace). Lets a prompt that cannot fit be refused before it is tokenized.
+    size_t max_token_bytes = 0;
 
     std::unique_ptr<UiSource> ui;     // null: no web UI
 
@@ -73,6 +77,9 @@ std::vector<int32_t> tokenize_one(const ServerContext& server, const nlohmann::j
 // ApiError for an empty prompt, an id outside the vocabulary or a prompt that does not fit
 // a slot's context.
 void validate_prompt(const ServerContext& server, const std::vector<int32_t>& tokens);
+// ApiError (exceed_context_size_error) when `bytes` of prompt text (plus `n_ids` token ids)
+// must make more tokens than a slot holds, whatever the text: checked before tokenizing.
+void check_prompt_bytes(const ServerContext& server, size_t bytes, size_t n_ids = 0);
 
 // Collects a task's events until its final event; throws ApiError on an error event.
 struct TaskResult {

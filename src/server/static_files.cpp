@@ -98,16 +98,23 @@ std::string content_type_for(std::string_view path) {
 
 namespace {
 
+// Serves files under one folder. The sanitized URL path has no ".." parts, but a symlink
+// inside the folder may still point anywhere, so the file's real path (every link
+// resolved) must lie inside the folder's real path, and it must be a regular file.
 class DirectoryUiSource : public UiSource {
 public:
-    explicit DirectoryUiSource(std::string root) : root_(std::move(root)) {
-        while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+    explicit DirectoryUiSource(const std::string& root) {
+        std::error_code ec;
+        root_ = std::filesystem::canonical(root, ec);
+        if (ec) root_.clear();   // a missing folder serves nothing
     }
     std::optional<Blob> get(const std::string& path) const override {
-        const std::string full = root_ + "/" + path;
+        if (root_.empty()) return std::nullopt;
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(full, ec)) return std::nullopt;
-        std::ifstream in(full, std::ios::binary);
+        const std::filesystem::path real = std::filesystem::canonical(root_ / path, ec);
+        if (ec || !inside_root(real)) return std::nullopt;
+        if (!std::filesystem::is_regular_file(real, ec) || ec) return std::nullopt;
+        std::ifstream in(real, std::ios::binary);
         if (!in) return std::nullopt;
         std::ostringstream data;
         data << in.rdbuf();
@@ -115,7 +122,16 @@ public:
     }
 
 private:
-    std::string root_;
+    bool inside_root(const std::filesystem::path& real) const {
+        auto r = root_.begin();
+        auto p = real.begin();
+        for (; r != root_.end(); ++r, ++p) {
+            if (p == real.end() || *p != *r) return false;
+        }
+        return p != real.end();   // strictly below the folder, not the folder itself
+    }
+
+    std::filesystem::path root_;
 };
 
 // The "ui/" entries of the executable's own ZIP (src/package/portable/embedded.h).

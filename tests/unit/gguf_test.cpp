@@ -747,5 +747,33 @@ TEST(GgufModels, EverySharedModelMatchesPythonGguf) {
     EXPECT_GT(tensors_compared, 500u);
 }
 
+// Issue 19: a metadata count one too large made the parser read a tensor info as a key and
+// the next bytes as a tensor name holding NUL bytes; printed as a C string, the message
+// ended mid-name. Names in messages are escaped, so the whole message survives printing.
+TEST(Gguf, NamesWithControlBytesAreEscapedInMessages) {
+    GgufWriter w;
+    w.set_string("general.architecture", "llama");
+    const std::string name("bad\0name\x01", 9);
+    w.add_tensor(name, TensorType::kF32, {4, 2}, bytes_of(32, 1));
+    Bytes b = w.to_bytes();
+    const InfoAt at = tensor_info_at(b, name);
+    b[at.n_dims] = 7;   // more dimensions than GGUF allows
+    const std::string message = parse_error(b);
+    EXPECT_CONTAINS(message, "tensor 'bad\\x00name\\x01' has 7 dimensions");
+    EXPECT_EQ(std::strlen(message.c_str()), message.size());
+}
+
+TEST(Gguf, MetadataCountOffByOneGivesAWholeMessage) {
+    for (int delta : {+1, -1}) {
+        Bytes b = small_writer().to_bytes();
+        const uint64_t n_kv = get_le(b, 16, 8);
+        for (unsigned i = 0; i < 8; ++i) b[16 + i] = uint8_t((n_kv + uint64_t(int64_t(delta))) >> (8 * i));
+        const std::string message = parse_error(b);
+        EXPECT_FALSE(message.empty()) << delta;
+        EXPECT_EQ(std::strlen(message.c_str()), message.size()) << delta;
+        for (char c : message) EXPECT_TRUE(static_cast<unsigned char>(c) >= 0x20) << delta << ": " << message;
+    }
+}
+
 }  // namespace
 }  // namespace mmojo

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -150,7 +151,7 @@ TEST(Options, UnknownArgumentWithSuggestion) {
     e = error_of({"--tmep", "1"});
     EXPECT_TRUE(contains(e, "unknown argument '--tmep'")) << e;
     EXPECT_TRUE(contains(e, "did you mean '--temp'")) << e;
-    e = error_of({"--ctx_size", "1"});
+    e = error_of({"--ctx-sise", "1"});
     EXPECT_TRUE(contains(e, "did you mean '--ctx-size'")) << e;
     e = error_of({"--top-k=3x"});
     EXPECT_TRUE(contains(e, "invalid value '3x' for --top-k")) << e;
@@ -206,8 +207,8 @@ TEST(Options, EnvironmentHasLowerPrecedence) {
                            {"LLAMA_API_KEY", "secret"}, {"LLAMA_ARG_CACHE_TYPE_K", "f32"}});
     EXPECT_EQ(o.port, 9001);
     EXPECT_EQ(o.model, "env.gguf");
-    EXPECT_FALSE(o.webui);
-    EXPECT_TRUE(o.cont_batching);  // false leaves the flag unset
+    EXPECT_FALSE(o.webui);          // the older variable name is still read
+    EXPECT_FALSE(o.cont_batching);  // an on/off pair's variable takes true or false
     EXPECT_EQ(o.api_keys, std::vector<std::string>{"secret"});
     EXPECT_EQ(o.cache_type_k, TensorType::kF32);
     EXPECT_TRUE(o.was_given("--port"));
@@ -254,11 +255,17 @@ TEST(Options, TableHasNoDuplicateNamesAndHelpListsEveryFlag) {
             EXPECT_TRUE(seen.insert(n).second) << "duplicate " << n;
             EXPECT_TRUE(contains(help, n)) << n;
         }
+        for (const std::string& n : s.negative_names) {
+            EXPECT_TRUE(seen.insert(n).second) << "duplicate " << n;
+            EXPECT_TRUE(contains(help, n)) << n;
+            EXPECT_EQ(s.kind, ValueKind::kNone) << n;
+        }
         if (!s.env.empty()) {
             EXPECT_TRUE(contains(help, "(env: " + s.env + ")")) << s.env;
         }
     }
-    for (const char* group : {"----- common -----", "----- sampling -----", "----- server -----", "----- packaging -----"}) {
+    for (const char* group : {"----- common -----", "----- sampling -----", "----- speculative -----",
+                              "----- server -----", "----- packaging -----"}) {
         EXPECT_TRUE(contains(help, group)) << group;
     }
     // The flags the brief and llama-server users rely on.
@@ -280,6 +287,7 @@ TEST(Options, EveryFlagIsDocumentedInConfigureMd) {
     std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     for (const OptionSpec& s : option_table()) {
         for (const std::string& n : s.names) EXPECT_TRUE(contains(doc, "`" + n + "`")) << n;
+        for (const std::string& n : s.negative_names) EXPECT_TRUE(contains(doc, "`" + n + "`")) << n;
         if (!s.env.empty()) {
             EXPECT_TRUE(contains(doc, s.env)) << s.env;
         }
@@ -296,6 +304,135 @@ TEST(Options, SuggestionsOnlyForCloseNames) {
     EXPECT_EQ(suggest_option("--prot"), "--port");
     EXPECT_EQ(suggest_option("--threds"), "--threads");
     EXPECT_EQ(suggest_option("--completely-different"), "");
+}
+
+TEST(Options, OnOffPairsFromArgumentsAndEnvironment) {
+    EXPECT_FALSE(parse({"--no-ui"}).webui);
+    EXPECT_TRUE(parse({"--no-webui", "--ui"}).webui);
+    EXPECT_FALSE(parse({"--no-slots"}).slots);
+    EXPECT_FALSE(parse({"-nocb"}).cont_batching);
+    EXPECT_FALSE(parse({"--no-escape", "-p", "a\\n"}).escape);
+    // LLAMA_ARG_X takes a boolean; LLAMA_ARG_NO_X (any value) turns the pair off, as in llama.cpp.
+    EXPECT_FALSE(parse({}, {{"LLAMA_ARG_UI", "0"}}).webui);
+    EXPECT_FALSE(parse({}, {{"LLAMA_ARG_NO_UI", "1"}}).webui);
+    EXPECT_FALSE(parse({}, {{"LLAMA_ARG_NO_CONT_BATCHING", "1"}}).cont_batching);
+    EXPECT_FALSE(parse({}, {{"LLAMA_ARG_ENDPOINT_SLOTS", "false"}}).slots);
+    EXPECT_TRUE(parse({"--slots"}, {{"LLAMA_ARG_ENDPOINT_SLOTS", "false"}}).slots);  // arguments win
+    std::string e = error_of({}, {{"LLAMA_ARG_UI", "perhaps"}});
+    EXPECT_TRUE(contains(e, "LLAMA_ARG_UI")) << e;
+    EXPECT_TRUE(contains(error_of({"--no-ui=1"}), "does not take a value"));
+}
+
+TEST(Options, LlamaServerSpellingsOfImplementedFlags) {
+    EXPECT_TRUE(parse({"--usage"}).help);
+    EXPECT_FLOAT_EQ(parse({"--temperature", "0.3"}).sampling.temperature, 0.3f);
+    EXPECT_FLOAT_EQ(parse({"--typical-p", "0.7"}).sampling.typical_p, 0.7f);
+    EXPECT_EQ(parse({"--log-verbose"}).verbosity, 1);
+    EXPECT_EQ(parse({"--ctx_size", "77"}).n_ctx, 77u);   // '_' counts as '-' in long flags
+    EXPECT_EQ(parse({"--n_predict=5"}).n_predict, 5);
+    // Sampling variables llama-server reads.
+    Options e = parse({}, {{"LLAMA_ARG_TEMPERATURE", "0.1"}, {"LLAMA_ARG_TOP_K", "5"}, {"LLAMA_ARG_TOP_P", "0.6"},
+                           {"LLAMA_ARG_MIN_P", "0.2"}, {"LLAMA_ARG_REPEAT_PENALTY", "1.3"},
+                           {"LLAMA_ARG_PRESENCE_PENALTY", "0.4"}, {"LLAMA_ARG_FREQUENCY_PENALTY", "0.5"}});
+    EXPECT_FLOAT_EQ(e.sampling.temperature, 0.1f);
+    EXPECT_EQ(e.sampling.top_k, 5);
+    EXPECT_FLOAT_EQ(e.sampling.top_p, 0.6f);
+    EXPECT_FLOAT_EQ(e.sampling.min_p, 0.2f);
+    EXPECT_FLOAT_EQ(e.sampling.repeat_penalty, 1.3f);
+    EXPECT_FLOAT_EQ(e.sampling.presence_penalty, 0.4f);
+    EXPECT_FLOAT_EQ(e.sampling.frequency_penalty, 0.5f);
+}
+
+TEST(Options, ThreadsBatchUbatchKeepAndHttpThreads) {
+    Options d = parse({});
+    EXPECT_EQ(d.n_threads_batch, 0);
+    EXPECT_EQ(d.n_ubatch, 0u);
+    EXPECT_EQ(d.forward_batch(), 2048u);
+    EXPECT_EQ(d.n_keep, 0);
+    EXPECT_EQ(d.n_threads_http, -1);
+    Options o = parse({"-tb", "3", "-ub", "128", "--keep", "-1", "--threads-http", "6"});
+    EXPECT_EQ(o.n_threads_batch, 3);
+    EXPECT_EQ(o.n_ubatch, 128u);
+    EXPECT_EQ(o.forward_batch(), 128u);
+    EXPECT_EQ(o.n_keep, -1);
+    EXPECT_EQ(o.n_threads_http, 6);
+    EXPECT_EQ(parse({"-b", "64", "--ubatch-size", "512"}).forward_batch(), 64u);   // min(-b, -ub)
+    EXPECT_EQ(parse({"--threads-batch", "-1"}).n_threads_batch, 0);
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_UBATCH", "32"}}).forward_batch(), 32u);
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_THREADS_HTTP", "9"}}).n_threads_http, 9);
+    EXPECT_TRUE(contains(error_of({"-ub", "0"}), "value 0 for -ub is out of range"));
+    EXPECT_TRUE(contains(error_of({"--keep", "x"}), "invalid value 'x' for --keep"));
+}
+
+TEST(Options, LogitBiasIgnoreEosAndLoadModes) {
+    Options o = parse({"-l", "15043+1", "--logit-bias", "7-0.5", "-l", "2-inf", "--ignore-eos"});
+    ASSERT_EQ(o.sampling.logit_bias.size(), 3u);
+    EXPECT_EQ(o.sampling.logit_bias[0].first, 15043);
+    EXPECT_FLOAT_EQ(o.sampling.logit_bias[0].second, 1.0f);
+    EXPECT_EQ(o.sampling.logit_bias[1].first, 7);
+    EXPECT_FLOAT_EQ(o.sampling.logit_bias[1].second, -0.5f);
+    EXPECT_TRUE(std::isinf(o.sampling.logit_bias[2].second) && o.sampling.logit_bias[2].second < 0);
+    EXPECT_TRUE(o.ignore_eos);
+    for (const char* bad : {"15043", "x+1", "15043+", "+1", "15043*2", "15043+abc"}) {
+        EXPECT_TRUE(contains(error_of({"-l", bad}), "invalid value '" + std::string(bad) + "' for -l")) << bad;
+    }
+    EXPECT_TRUE(parse({"--mlock"}).mlock);
+    EXPECT_TRUE(parse({"-lm", "mmap+mlock"}).mlock);
+    EXPECT_TRUE(parse({}, {{"LLAMA_ARG_MLOCK", "1"}}).mlock);
+    EXPECT_FALSE(parse({"--load-mode", "mmap"}).mlock);
+    EXPECT_TRUE(parse({"--mmap"}).notices.empty());
+    EXPECT_EQ(parse({"--no-mmap"}).notices.size(), 1u);
+    EXPECT_EQ(parse({"-lm", "none"}).notices.size(), 1u);
+    EXPECT_TRUE(contains(error_of({"-lm", "fast"}), "invalid value 'fast' for -lm"));
+}
+
+TEST(Options, LoggingFlags) {
+    EXPECT_EQ(parse({"-lv", "3"}).verbosity, 0);
+    EXPECT_EQ(parse({"--verbosity", "5"}).verbosity, 2);
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_LOG_VERBOSITY", "4"}}).verbosity, 1);
+    EXPECT_TRUE(parse({"--log-disable"}).log_disable);
+    EXPECT_EQ(parse({"--log-file", "/tmp/x.log"}).log_file, "/tmp/x.log");
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_LOG_FILE", "y.log"}}).log_file, "y.log");
+}
+
+TEST(Options, ApiKeyFile) {
+    std::string path = ::testing::TempDir() + "options_test_keys.txt";
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << "# production keys\r\nalpha\r\n\n  beta  \n#gamma\n";
+    }
+    Options o = parse({"--api-key", "k0", "--api-key-file", path});
+    EXPECT_EQ(o.api_keys, (std::vector<std::string>{"k0", "alpha", "beta"}));
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_API_KEY_FILE", path}}).api_keys, (std::vector<std::string>{"alpha", "beta"}));
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << "# only a comment\n";
+    }
+    EXPECT_TRUE(contains(error_of({"--api-key-file", path}), "no API key found in '" + path + "'"));
+    std::remove(path.c_str());
+    EXPECT_TRUE(contains(error_of({"--api-key-file", path}), "cannot read '" + path + "'"));
+}
+
+TEST(Options, IgnoredFlagsKeepTheirSyntaxAndLeaveANotice) {
+    Options o = parse({"-ngl", "99", "--spec-draft-model", "d.gguf", "--no-kv-offload",
+                       "--control-vector-layer-range", "1", "4", "--mirostat", "2", "-hf", "org/repo:Q4_K_M"});
+    ASSERT_EQ(o.notices.size(), 6u);
+    EXPECT_TRUE(contains(o.notices[0], "-ngl is accepted for compatibility with llama-server and ignored: "));
+    EXPECT_TRUE(contains(o.notices[0], "CPU only"));
+    EXPECT_TRUE(contains(o.notices[2], "--no-kv-offload"));
+    EXPECT_TRUE(contains(o.notices[3], "--control-vector-layer-range"));
+    EXPECT_TRUE(contains(o.notices[5], "-hf "));
+    // Values are still checked where llama-server checks them: integers must be integers,
+    // and a two-value flag needs both.
+    EXPECT_TRUE(contains(error_of({"--mirostat", "two"}), "invalid value 'two' for --mirostat: expected an integer"));
+    EXPECT_TRUE(contains(error_of({"--control-vector-layer-range", "1"}), "missing value for --control-vector-layer-range"));
+    EXPECT_TRUE(contains(error_of({"-ngl"}), "missing value for -ngl"));
+    // From the environment the notice names the variable.
+    Options e = parse({}, {{"LLAMA_ARG_N_GPU_LAYERS", "99"}});
+    ASSERT_EQ(e.notices.size(), 1u);
+    EXPECT_TRUE(contains(e.notices[0], "LLAMA_ARG_N_GPU_LAYERS is accepted"));
+    EXPECT_TRUE(parse({"--jinja"}).notices.empty());
+    EXPECT_EQ(parse({"--no-jinja"}).notices.size(), 1u);
 }
 
 }  // namespace
