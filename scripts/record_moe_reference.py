@@ -109,7 +109,7 @@ def top10(lp):
     return [[int(i), round(float(lp[i]), 6)] for i in order]
 
 
-def record(path, name):
+def record(path, name, out=OUT):
     r = Runner(path)
     head = {"model": name + ".gguf", "sha256": sha256(path), "llama_cpp_commit": "llama-cpp-python " + L.__version__,
             "settings": SETTINGS}
@@ -160,7 +160,7 @@ def record(path, name):
     topk["noise"] = {"batch_vs_sequential_max_abs": round(max_noise, 6),
                      "batch_vs_sequential_mean_abs": round(sum_noise / n_noise, 8)}
     for kind, data in (("topk", topk), ("greedy", greedy)):
-        with open(os.path.join(OUT, f"{name}.{kind}.json"), "w") as f:
+        with open(os.path.join(out, f"{name}.{kind}.json"), "w") as f:
             json.dump(data, f, separators=(",", ":"))
             f.write("\n")
     L.llama_batch_free(r.batch)

@@ -3,7 +3,7 @@
 // (tests/integration/test_real_gemma3.py, scripts/fidelity/*.py).
 //
 //   forward_driver MODEL [--cache f32|f16] [--threads N] [--cpu LEVEL] [--n-ctx N]
-//                  [--logits FILE] [--greedy N] (TOKEN... | --prompt TEXT)
+//                  [--n-ubatch N] [--logits FILE] [--greedy N] (TOKEN... | --prompt TEXT)
 //
 // The tokens are one sequence (BOS included when the model wants it); --prompt tokenizes
 // TEXT with the model's tokenizer (special tokens added, none parsed) instead.
@@ -13,8 +13,10 @@
 //                  argmax of the last logits (lowest id on a tie).
 //   --expect IDS   (comma-separated) with --greedy: stop after the first step whose token
 //                  differs from the expected one at that step.
-// stdout gets one JSON object: {"n_vocab", "level", "tokens", "greedy": [ids], "margins": [top-1
-// minus top-2 logit of each step]}.
+//   --n-ubatch N   tokens per forward pass (default: all of them in one pass).
+// stdout gets one JSON object: {"n_vocab", "level", "n_ctx", "state_bytes" (KV cells and
+// recurrent state of the context), "tokens", "greedy": [ids], "margins": [top-1 minus top-2
+// logit of each step]}.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -39,6 +41,7 @@ struct Args {
     TensorType cache = TensorType::kF32;
     int threads = 1;
     uint32_t n_ctx = 256;
+    uint32_t n_ubatch = 0;   // 0: n_ctx
     std::string level;
     std::string logits_path;
     int n_greedy = 0;
@@ -64,6 +67,8 @@ Args parse(int argc, char** argv) {
             a.threads = std::stoi(value());
         } else if (s == "--n-ctx") {
             a.n_ctx = uint32_t(std::stoul(value()));
+        } else if (s == "--n-ubatch") {
+            a.n_ubatch = uint32_t(std::stoul(value()));
         } else if (s == "--cpu") {
             a.level = value();
         } else if (s == "--logits") {
@@ -124,6 +129,7 @@ int run(Args a) {
     ContextParams params;
     params.n_ctx = std::max<uint32_t>(a.n_ctx, uint32_t(a.tokens.size() + size_t(a.n_greedy)));
     params.n_batch = params.n_ctx;
+    params.n_ubatch = a.n_ubatch ? a.n_ubatch : params.n_ctx;
     params.n_threads = a.threads;
     params.type_k = a.cache;
     params.type_v = a.cache;
@@ -158,8 +164,8 @@ int run(Args a) {
         }
     }
 
-    std::printf("{\"n_vocab\": %lld, \"level\": \"%s\", \"tokens\": [", static_cast<long long>(n_vocab),
-                cpu_level_name(selected_cpu_level()));
+    std::printf("{\"n_vocab\": %lld, \"level\": \"%s\", \"n_ctx\": %u, \"state_bytes\": %zu, \"tokens\": [",
+                static_cast<long long>(n_vocab), cpu_level_name(selected_cpu_level()), ctx.n_ctx(), ctx.state_bytes());
     for (size_t i = 0; i < a.tokens.size(); ++i) std::printf("%s%d", i ? ", " : "", a.tokens[i]);
     std::printf("], \"greedy\": [");
     for (size_t i = 0; i < greedy.size(); ++i) std::printf("%s%d", i ? ", " : "", greedy[i]);

@@ -63,7 +63,8 @@ int run_cli(const Options& o) {
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = 1;
-    cp.n_batch = o.forward_batch();
+    cp.n_batch = o.n_batch;
+    cp.n_ubatch = std::max(1u, o.n_ubatch);
     cp.n_threads = o.n_threads;
     cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;

@@ -300,13 +300,10 @@ std::vector<OptionSpec> build_table() {
     t.push_back(int_option<uint32_t>({"-b", "--batch-size"}, "N", G::kCommon, "LLAMA_ARG_BATCH",
                                      "largest number of tokens evaluated in one forward pass", 1, 1 << 20,
                                      [](Options& o) -> uint32_t& { return o.n_batch; }));
-    t.push_back(make({"-ub", "--ubatch-size"}, ValueKind::kInt, "N", G::kCommon, "LLAMA_ARG_UBATCH",
-                     "physical batch: when given, a forward pass takes at most min(-b, -ub) tokens "
-                     "(when not given, -b alone sets it)",
-                     [] { return std::string("512 when given, else -b"); },
-                     [](Options& o, const std::string& f, const std::string& v) {
-                         o.n_ubatch = uint32_t(parse_integer(f, v, 1, 1 << 20));
-                     }));
+    t.push_back(int_option<uint32_t>({"-ub", "--ubatch-size"}, "N", G::kCommon, "LLAMA_ARG_UBATCH",
+                                     "physical batch: most tokens in one forward pass (a batch is split "
+                                     "into passes of this size; sliding-window layers keep window + N cells)",
+                                     1, 1 << 20, [](Options& o) -> uint32_t& { return o.n_ubatch; }));
     t.push_back(int_option<int32_t>({"--keep"}, "N", G::kCommon, "",
                                     "default n_keep of requests: prompt tokens to keep when the context "
                                     "is cut (-1 = all)",

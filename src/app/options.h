@@ -41,14 +41,14 @@ struct Options {
     int32_t n_predict = -1;          // -n/--n-predict: tokens to generate; -1 = until end/full
     uint32_t n_ctx = 0;              // -c/--ctx-size: 0 = model's trained length capped by n_ctx_max
     uint32_t n_ctx_max = 8192;       // --ctx-size-max (ours)
-    uint32_t n_batch = 2048;         // -b/--batch-size: most tokens per forward pass
+    uint32_t n_batch = 2048;         // -b/--batch-size: most tokens per scheduled batch
+    uint32_t n_ubatch = 512;         // -ub/--ubatch-size: most tokens per forward pass
     int32_t n_threads = 0;           // -t/--threads: 0 = number of physical cores
     int32_t n_threads_batch = 0;     // -tb/--threads-batch: 0 = same as n_threads
     TensorType cache_type_k = TensorType::kF16;   // -ctk/--cache-type-k
     TensorType cache_type_v = TensorType::kF16;   // -ctv/--cache-type-v
     std::string cpu_features;        // --cpu-features: "" = best the CPU has; else a lower level
     int32_t verbosity = 0;           // -v/--verbose, -lv/--verbosity (llama's level 3 = our 0)
-    uint32_t n_ubatch = 0;           // -ub/--ubatch-size: 0 = not given (forward passes use -b)
     int32_t n_keep = 0;              // --keep: default n_keep of requests
     bool mlock = false;              // --mlock, -lm mlock: lock the process's pages in RAM
     bool log_disable = false;        // --log-disable: no log lines on stderr
@@ -89,9 +89,6 @@ struct Options {
     // "--ctx-size"), for modes that need to tell "given" from "default".
     std::vector<std::string> given;
     bool was_given(std::string_view long_name) const;
-
-    // Tokens per forward pass: -b, or min(-b, -ub) when -ub was given.
-    uint32_t forward_batch() const { return n_ubatch > 0 && n_ubatch < n_batch ? n_ubatch : n_batch; }
 };
 
 // The sections of --help, as llama-server prints them (its "example-specific" section is

@@ -17,6 +17,10 @@ constexpr Architecture kArchitectures[] = {
     {"qwen3moe", create_qwen3moe_model},
     {"glm4moe", create_glm4moe_model},
     {"gpt-oss", create_gpt_oss_model},
+    {"smollm3", create_smollm3_model},
+    {"olmo2", create_olmo2_model},
+    {"mistral3", create_mistral3_model},
+    {"gemma4", create_gemma4_model},
 };
 
 }  // namespace

@@ -35,6 +35,10 @@ std::unique_ptr<Model> create_bert_model();
 std::unique_ptr<Model> create_qwen3moe_model();
 std::unique_ptr<Model> create_glm4moe_model();
 std::unique_ptr<Model> create_gpt_oss_model();
+std::unique_ptr<Model> create_smollm3_model();
+std::unique_ptr<Model> create_olmo2_model();
+std::unique_ptr<Model> create_mistral3_model();
+std::unique_ptr<Model> create_gemma4_model();
 // The qwen2 graph with required per-head q/k RMSNorm (qwen2.cpp; used by qwen3).
 std::unique_ptr<Model> create_qwen_model_with_qk_norm();
 

@@ -120,9 +120,15 @@ void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
         add_bias(v.data(), n, v_len, w.bv);
     }
 
-    // Per-head RMSNorm of queries and keys (qwen3, gemma3).
-    if (!w.q_norm.empty()) rms_norm(q.data(), q.data(), n * c.n_head, c.head_dim_k, w.q_norm.data(), c.qk_norm_eps);
-    if (!w.k_norm.empty()) rms_norm(k.data(), k.data(), n * c.n_head_kv, c.head_dim_k, w.k_norm.data(), c.qk_norm_eps);
+    // RMSNorm of queries and keys, per head (qwen3, gemma3) or over the whole projection
+    // (olmo2), as the weight's length says.
+    auto qk_norm = [&](std::vector<float>& x, int64_t len, const std::vector<float>& g) {
+        if (g.empty()) return;
+        const int64_t span = int64_t(g.size()) == len ? len : c.head_dim_k;
+        rms_norm(x.data(), x.data(), n * len / span, span, g.data(), c.qk_norm_eps);
+    };
+    qk_norm(q, q_len, w.q_norm);
+    qk_norm(k, k_len, w.k_norm);
 
     // Rotary position embedding of queries and keys at each row's position.
     if (c.use_rope) {
@@ -133,6 +139,13 @@ void self_attention(ForwardPass& pass, int layer, const AttentionWeights& w,
             const float* sn = t.sin.data() + row * half;
             rope_apply(c.rope, q.data() + row * q_len, c.n_head, c.head_dim_k, cs, sn);
             rope_apply(c.rope, k.data() + row * k_len, c.n_head_kv, c.head_dim_k, cs, sn);
+        }
+    }
+    if (c.temperature_scale != 0.0f) {
+        for (int64_t row = 0; row < n; ++row) {
+            const float t = float(std::log(std::floor(double(pass.pos(row)) / c.temperature_floor) + 1.0) *
+                                  c.temperature_scale + 1.0);
+            scale(q.data() + row * q_len, q_len, t);
         }
     }
 
@@ -235,6 +248,22 @@ AttentionConfig attention_config(const ModelHparams& hp, RopeLayout layout) {
     return c;
 }
 
+void apply_yarn(const GgufFile& file, const ModelHparams& hp, RopeConfig& rope) {
+    if (hp.rope_scaling != "yarn") return;
+    const std::string p = hp.arch + ".rope.scaling.";
+    const float beta_fast = file.get_f32_or(p + "yarn_beta_fast", 32.0f);
+    const float beta_slow = file.get_f32_or(p + "yarn_beta_slow", 1.0f);
+    rope.yarn_ext_factor = 1.0f;
+    rope_yarn_corr_dims(rope.n_dims, hp.n_ctx_orig, rope.freq_base, beta_fast, beta_slow, rope.yarn_low,
+                        rope.yarn_high);
+    const double s = 1.0 / double(rope.freq_scale);
+    auto m = [s](double k) { return s <= 1.0 ? 1.0 : 1.0 + 0.1 * k * std::log(s); };
+    const double log_mul = file.get_f32_or(p + "yarn_log_multiplier", 0.0f);
+    double factor = log_mul != 0.0 ? m(1.0) / m(log_mul) : m(1.0);
+    factor /= 1.0 + 0.1 * std::log(s);
+    rope.attn_factor = float(factor * file.get_f32_or(p + "attn_factor", 1.0f));
+}
+
 void decoder_output(ThreadPool& pool, const float* x, int64_t n_rows, int64_t n_embd,
                     const std::vector<float>& norm, float eps, const Matrix& output,
                     float final_softcap, OutputKind kind, float* out) {
@@ -284,7 +313,7 @@ void pre_norm_decoder_forward(ForwardPass& pass, const ModelHparams& hp, const D
         const PreNormBlock& blk = blocks[l];
         // h = x + Attention(RMSNorm(x) * g_attn)
         rms_norm(x.data(), n.data(), rows, d, blk.attn_norm.data(), eps);
-        self_attention(pass, int(l), blk.attn, attention, n.data(), y.data());
+        self_attention(pass, int(l), blk.attn, blk.attention ? *blk.attention : attention, n.data(), y.data());
         if (l + 1 == blocks.size()) {   // past the last attention only the requested rows matter
             keep_rows(x, d, pass.output_rows());
             keep_rows(y, d, pass.output_rows());

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "model/model.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -83,7 +84,10 @@ struct AttentionWeights {
     Matrix wqkv;                        // fused [n_embd -> q|k|v] instead of wq/wk/wv (phi3)
     std::vector<float> bq, bk, bv, bo;  // optional biases (qwen2, phi, bert)
     std::vector<float> bqkv;            // optional bias of the fused projection
-    std::vector<float> q_norm, k_norm;  // optional per-head RMSNorm weights (qwen3, gemma3)
+    // Optional RMSNorm weights of q and k: head_dim_k floats normalize each head (qwen3,
+    // gemma3), a whole projection's n_head * head_dim_k (n_head_kv * ...) floats normalize
+    // the projection row as one vector (olmo2).
+    std::vector<float> q_norm, k_norm;
 };
 
 // The heads, scale, soft-cap, window and causality of ops/attention.h, plus what happens to
@@ -92,6 +96,11 @@ struct AttentionConfig : AttentionParams {
     bool use_rope = true;
     RopeConfig rope;
     float qk_norm_eps = 1e-6f;     // for q_norm / k_norm
+    // Attention temperature tuning (Llama 4, Ministral 3): after RoPE, the queries of the row
+    // at position p are multiplied by 1 + temperature_scale * ln(floor(p / temperature_floor) + 1).
+    // 0: off.
+    float temperature_scale = 0.0f;
+    int32_t temperature_floor = 1;
 };
 
 // Multi-head self-attention of the normalized input xn (n_tokens rows of w.wq.n_cols)
@@ -128,6 +137,13 @@ AttentionWeights bind_attention(TensorBinder& b, const std::string& prefix, cons
 // Heads and head sizes of hp, scale 1/sqrt(head_dim_k), RoPE over hp.n_rot dimensions in
 // `layout` with hp's base and linear scale, q/k-norm epsilon hp.norm_eps.
 AttentionConfig attention_config(const ModelHparams& hp, RopeLayout layout);
+// YaRN as llama.cpp sets it up for a file whose rope.scaling.type is "yarn" (nothing
+// otherwise): the blend between rope.scaling.yarn_beta_fast (default 32) and _beta_slow (1)
+// rotations over the original context, and the magnitude 
+//   attn_factor = rope.scaling.attn_factor * m(s, 1) / m(s, log_mul) / (1 + 0.1 ln s),
+// m(s, k) = 1 + 0.1 k ln s, s the scaling factor, log_mul rope.scaling.yarn_log_multiplier
+// (m(s, 1) / m(s, 0) without it); rope.cpp multiplies by 1 + 0.1 ln s again.
+void apply_yarn(const GgufFile& file, const ModelHparams& hp, RopeConfig& rope);
 
 // The ends every decoder has: the token embedding, the final norm, and the output matrix
 // (the embedding itself when output.weight is absent: tied embeddings).
@@ -148,6 +164,9 @@ struct PreNormBlock {
     AttentionWeights attn;
     std::vector<float> ffn_norm;    // [n_embd]
     FeedForwardWeights ffn;
+    // This block's own attention settings (smollm3's blocks without RoPE), or null: the
+    // decoder's.
+    const AttentionConfig* attention = nullptr;
 };
 // Binds `prefix` + attn_norm, attn_{q,k,v,output} (bind_attention), ffn_norm, ffn_{gate,up,down}.
 PreNormBlock bind_pre_norm_block(TensorBinder& b, const std::string& prefix, const ModelHparams& hp);

@@ -49,6 +49,15 @@ public:
     explicit GemmaModel(const GemmaVariant& variant) : variant_(variant) {}
     void forward(const Batch& batch, SequenceState& state, ThreadPool& pool, float* out,
                  OutputKind kind) override;
+    // Local blocks keep only their window (a ring of cells), global blocks every position.
+    std::vector<LayerStateSpec> state_layers() const override {
+        std::vector<LayerStateSpec> layers;
+        for (const GemmaBlock& blk : blocks_) {
+            layers.push_back(LayerStateSpec::key_value(hparams_.n_head_kv, hparams_.head_dim_k, hparams_.head_dim_v,
+                                                       blk.config->window));
+        }
+        return layers;
+    }
 
 protected:
     void load_weights(TensorBinder& binder) override;

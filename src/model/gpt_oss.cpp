@@ -22,6 +22,17 @@ namespace mmojo {
 namespace {
 
 class GptOssModel final : public MoeDecoderModel {
+public:
+    // The sliding blocks keep only their window (a ring of cells).
+    std::vector<LayerStateSpec> state_layers() const override {
+        std::vector<LayerStateSpec> layers;
+        for (const AttentionConfig& c : attention_) {
+            layers.push_back(LayerStateSpec::key_value(hparams_.n_head_kv, hparams_.head_dim_k, hparams_.head_dim_v,
+                                                       c.window));
+        }
+        return layers;
+    }
+
 protected:
     void load_weights(TensorBinder& b) override {
         ModelHparams& hp = hparams_;

@@ -35,6 +35,26 @@ uint32_t read_uniform_u32(const GgufFile& file, const std::string& key, int64_t 
     return file.get_u32(key);
 }
 
+std::vector<bool> read_sliding_layers(const GgufFile& file, const std::string& arch, uint32_t n_layer,
+                                      uint32_t period, bool dense_first) {
+    const std::string key = arch + ".attention.sliding_window_pattern";
+    std::vector<bool> sliding(n_layer, false);
+    const GgufValue* value = file.find(key);
+    if (value && value->type == GgufValueType::kArray) {
+        const GgufArray& array = value->as_array();
+        if (array.values.size() != n_layer) {
+            bad_value(key, std::to_string(array.values.size()) + " entries for " + std::to_string(n_layer) + " blocks");
+        }
+        for (uint32_t l = 0; l < n_layer; ++l) sliding[l] = array.values[l].as_bool();
+        return sliding;
+    }
+    if (value) period = file.get_u32(key);
+    for (uint32_t l = 0; l < n_layer; ++l) {
+        sliding[l] = period == 0 || (dense_first ? l % period != 0 : l % period < period - 1);
+    }
+    return sliding;
+}
+
 void read_common_hparams(const GgufFile& file, ModelHparams& hp) {
     const std::string p = hp.arch + ".";
 

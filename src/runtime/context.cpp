@@ -1,4 +1,4 @@
-// Inference context: batch validation, splitting into n_batch chunks, output rows and
+// Inference context: batch validation, splitting into passes of n_pass() tokens, output rows and
 // sequence bookkeeping around Model::forward (see context.h).
 #include "runtime/context.h"
 
@@ -24,6 +24,7 @@ std::string context_phrase(uint32_t n_ctx_seq, uint32_t n_seq) {
 Context::Context(Model& model, const ContextParams& params) : model_(model), params_(params) {
     if (params_.n_seq == 0) throw std::runtime_error("context: n_seq must be at least 1");
     if (params_.n_batch == 0) throw std::runtime_error("context: n_batch must be at least 1");
+    if (params_.n_ubatch == 0) throw std::runtime_error("context: n_ubatch must be at least 1");
     n_ctx_ = params_.n_ctx;
     if (n_ctx_ == 0) {
         const uint32_t trained = model.hparams().n_ctx_train;
@@ -38,7 +39,7 @@ Context::Context(Model& model, const ContextParams& params) : model_(model), par
     n_threads_gen_ = params_.n_threads > 0 ? params_.n_threads : physical_core_count();
     n_threads_batch_ = params_.n_threads_batch > 0 ? params_.n_threads_batch : n_threads_gen_;
     pool_ = std::make_unique<ThreadPool>(std::max(n_threads_gen_, n_threads_batch_));
-    state_ = std::make_unique<SequenceStore>(model.state_layers(), n_ctx_, params_.n_seq, params_.n_batch,
+    state_ = std::make_unique<SequenceStore>(model.state_layers(), n_ctx_, params_.n_seq, n_pass(),
                                              params_.type_k, params_.type_v);
 }
 
@@ -99,11 +100,11 @@ void Context::decode(const Batch& batch) {
     outputs_.assign(size_t(n_outputs) * row, 0.0f);
     n_outputs_ = 0;
 
-    // Evaluate in chunks of at most n_batch tokens.
+    // Evaluate in chunks of at most n_pass() tokens (what a sliding-window ring is sized for).
     Batch chunk;
     int outputs_done = 0;
-    for (size_t start = 0; start < batch.entries.size(); start += params_.n_batch) {
-        const size_t end = std::min(batch.entries.size(), start + params_.n_batch);
+    for (size_t start = 0; start < batch.entries.size(); start += n_pass()) {
+        const size_t end = std::min(batch.entries.size(), start + n_pass());
         chunk.entries.assign(batch.entries.begin() + std::ptrdiff_t(start),
                              batch.entries.begin() + std::ptrdiff_t(end));
         // As llama.cpp: -tb threads for prompt-sized chunks, -t for single-token steps.
@@ -126,6 +127,8 @@ const float* Context::output(int i) const {
     }
     return outputs_.data() + size_t(i) * output_size();
 }
+
+size_t Context::state_bytes() const { return state_->memory_bytes(); }
 
 void Context::seq_clear(int32_t seq) { state_->seq_clear(seq); }
 

@@ -3,6 +3,8 @@
 // (continuous batching); each sequence owns its own region of the state (KV cache, ...).
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -19,6 +21,9 @@ struct ContextParams {
     uint32_t n_ctx_max = 8192;    // --ctx-size-max
     uint32_t n_seq = 1;           // sequences (server slots); each gets n_ctx / n_seq positions
     uint32_t n_batch = 512;       // largest number of tokens evaluated in one forward pass
+    // The same, llama.cpp's physical batch: a pass takes at most min(n_batch, n_ubatch)
+    // tokens, and a sliding-window layer's ring holds window + that many cells per sequence.
+    uint32_t n_ubatch = 512;
     int n_threads = 0;            // 0: physical cores
     int n_threads_batch = 0;      // threads for batches of more than one token; 0: n_threads
     TensorType type_k = TensorType::kF16;
@@ -36,7 +41,7 @@ public:
     Context(Model& model, const ContextParams& params);
     ~Context();
 
-    // Evaluates the batch (split into n_batch chunks internally). Throws std::runtime_error
+    // Evaluates the batch (split into chunks of n_pass() tokens). Throws std::runtime_error
     // when a position does not fit the sequence's share of the cache.
     void decode(const Batch& batch);
     // Output row i (in batch order among entries with output=true) of the last decode:
@@ -63,6 +68,10 @@ public:
     uint32_t n_ctx() const { return n_ctx_; }
     uint32_t n_ctx_seq() const { return n_ctx_ / params_.n_seq; }
     const ContextParams& params() const { return params_; }
+    // Most tokens in one forward pass: min(n_batch, n_ubatch).
+    uint32_t n_pass() const { return std::min(params_.n_batch, params_.n_ubatch); }
+    // Bytes of per-sequence state (KV cells of every layer, recurrent states).
+    size_t state_bytes() const;
     ThreadPool& pool() { return *pool_; }
 
 private:

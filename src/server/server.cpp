@@ -65,7 +65,8 @@ void load(ServerContext& server) {
     cp.n_ctx = o.n_ctx;
     cp.n_ctx_max = o.n_ctx_max;
     cp.n_seq = uint32_t(std::max(1, o.n_parallel));
-    cp.n_batch = std::max(1u, o.forward_batch());
+    cp.n_batch = std::max(1u, o.n_batch);
+    cp.n_ubatch = std::max(1u, o.n_ubatch);
     cp.n_threads = o.n_threads;
     cp.n_threads_batch = o.n_threads_batch;
     cp.type_k = o.cache_type_k;
@@ -168,8 +169,9 @@ int run_server(const Options& options) {
         try {
             load(server);
             server.state.store(ServerState::kReady);
-            std::fprintf(stderr, "model loaded; %d slot(s), %d context positions each\n",
-                         server.scheduler->n_slots(), server.scheduler->n_ctx_slot());
+            std::fprintf(stderr, "model loaded; %d slot(s), %d context positions each, %.1f MiB of KV cache\n",
+                         server.scheduler->n_slots(), server.scheduler->n_ctx_slot(),
+                         double(server.context->state_bytes()) / (1024.0 * 1024.0));
         } catch (const std::exception& e) {
             server.load_error = e.what();
             server.state.store(ServerState::kFailed);

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "fidelity_harness.h"
 #include "model/model.h"
 #include "kernels/dispatch.h"
 #include "runtime/context.h"
@@ -29,16 +30,11 @@
 namespace mmojo {
 namespace {
 
-using nlohmann::json;
+using namespace fidelity;
 
 const std::string kShared = MMOJO_SHARED_DIR;
 
-json load_reference(const std::string& file) {
-    const std::string path = kShared + "/reference/" + file;
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    return json::parse(in);
-}
+json load_reference(const std::string& file) { return read_json(kShared + "/reference/" + file); }
 
 std::unique_ptr<Model> open_model(const json& reference) {
     static const bool kernels_chosen = [] {
@@ -48,13 +44,6 @@ std::unique_ptr<Model> open_model(const json& reference) {
     (void)kernels_chosen;
     return Model::load(kShared + "/models/" + reference.at("model").get<std::string>());
 }
-
-// Rows of the README's tolerance table ("What a from-scratch implementation can be held to").
-struct Limits {
-    double max_abs, mean_abs, top1_fraction, greedy_margin;
-};
-constexpr Limits kF16Limits{3e-2, 5e-3, 1.0, 0.05};
-constexpr Limits kQuantizedLimits{1.0, 0.15, 0.90, 1.0};
 
 struct DecoderCase {
     const char* model;       // reference stem
@@ -70,91 +59,7 @@ const DecoderCase kDecoders[] = {
     {"arch-phi3-f16", "", 256, kF16Limits},      {"arch-phi3-f16", "-ctx8192", 8192, kF16Limits},
 };
 
-ContextParams params_for(uint32_t n_ctx) {
-    ContextParams p;
-    p.n_ctx = n_ctx;
-    p.n_batch = 256;
-    p.n_threads = 2;
-    p.type_k = TensorType::kF32;
-    p.type_v = TensorType::kF32;
-    return p;
-}
-
-int32_t best_id(const float* logits, int64_t n) {
-    return int32_t(std::max_element(logits, logits + n) - logits);   // first maximum
-}
-
-struct Figures {
-    double max_abs = 0.0, mean_abs = 0.0;
-    int positions = 0, top1_same = 0;
-    int greedy_compared = 0, greedy_same = 0;
-};
-
-void check_topk(Model& model, const json& ref, uint32_t n_ctx, Figures& f) {
-    Context ctx(model, params_for(n_ctx));
-    const int64_t n_vocab = model.hparams().n_vocab;
-    EXPECT_EQ(n_vocab, ref.at("n_vocab").get<int64_t>());
-    double total = 0.0;
-    int64_t count = 0;
-    for (const json& prompt : ref.at("prompts")) {
-        const auto tokens = prompt.at("tokens").get<std::vector<int32_t>>();
-        ctx.seq_clear(0);
-        Batch batch;
-        for (size_t i = 0; i < tokens.size(); ++i) batch.add(tokens[i], int32_t(i), 0, true);
-        ctx.decode(batch);
-        const json& positions = prompt.at("positions");
-        EXPECT_EQ(size_t(ctx.n_outputs()), positions.size());
-        for (const json& position : positions) {
-            const int i = position.at("pos").get<int>();
-            if (i >= ctx.n_outputs()) continue;
-            const float* logits = ctx.output(i);
-            // log Z in double
-            const double top = *std::max_element(logits, logits + n_vocab);
-            double z = 0.0;
-            for (int64_t t = 0; t < n_vocab; ++t) z += std::exp(double(logits[t]) - top);
-            const double log_z = top + std::log(z);
-            for (const json& entry : position.at("top")) {
-                const double ours = double(logits[entry.at(0).get<int32_t>()]) - log_z;
-                const double diff = std::fabs(ours - entry.at(1).get<double>());
-                f.max_abs = std::max(f.max_abs, diff);
-                total += diff;
-                ++count;
-            }
-            ++f.positions;
-            f.top1_same += best_id(logits, n_vocab) == position.at("top").at(0).at(0).get<int32_t>();
-        }
-    }
-    f.mean_abs = count ? total / double(count) : 1e9;
-}
-
-void check_greedy(Model& model, const json& ref, uint32_t n_ctx, double min_margin, Figures& f) {
-    Context ctx(model, params_for(n_ctx));
-    const int64_t n_vocab = model.hparams().n_vocab;
-    for (const json& prompt : ref.at("prompts")) {
-        const auto prompt_tokens = prompt.at("prompt_tokens").get<std::vector<int32_t>>();
-        const auto expected = prompt.at("tokens").get<std::vector<int32_t>>();
-        const auto margins = prompt.at("margins").get<std::vector<double>>();
-        ctx.seq_clear(0);
-        Batch batch;
-        for (size_t i = 0; i < prompt_tokens.size(); ++i) {
-            batch.add(prompt_tokens[i], int32_t(i), 0, i + 1 == prompt_tokens.size());
-        }
-        ctx.decode(batch);
-        for (size_t step = 0; step < expected.size() && margins.at(step) >= min_margin; ++step) {
-            const int32_t next = best_id(ctx.output(0), n_vocab);
-            ++f.greedy_compared;
-            if (next != expected[step]) {
-                ADD_FAILURE() << "greedy step " << step << " of '" << prompt.at("text").get<std::string>()
-                              << "': got " << next << ", expected " << expected[step];
-                break;
-            }
-            ++f.greedy_same;
-            batch.clear();
-            batch.add(next, ctx.seq_length(0), 0, true);
-            ctx.decode(batch);
-        }
-    }
-}
+ContextParams params_for(uint32_t n_ctx) { return context_params(n_ctx); }
 
 class ArchDecoderFidelity : public ::testing::TestWithParam<DecoderCase> {};
 
@@ -165,27 +70,19 @@ TEST_P(ArchDecoderFidelity, TopkAndGreedyMatchLlamaCpp) {
     ASSERT_EQ(topk.at("settings").at("n_ctx").get<uint32_t>(), c.n_ctx);
     std::unique_ptr<Model> model = open_model(topk);
     Figures f;
-    check_topk(*model, topk, c.n_ctx, f);
-    check_greedy(*model, greedy, c.n_ctx, c.limits.greedy_margin, f);
+    check_topk(*model, topk, params_for(c.n_ctx), c.limits.max_abs, f);
+    check_greedy(*model, greedy, params_for(c.n_ctx), c.limits.greedy_margin, f);
     std::printf("[arch-fidelity] %-18s %-8s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  "
                 "top-1 %d/%d  greedy %d/%d\n",
                 c.model, c.suffix[0] ? c.suffix + 1 : "ctx256", f.max_abs, c.limits.max_abs,
                 f.mean_abs, c.limits.mean_abs, f.top1_same, f.positions, f.greedy_same,
                 f.greedy_compared);
-    EXPECT_EQ(f.positions, 192);
-    EXPECT_LE(f.max_abs, c.limits.max_abs);
-    EXPECT_LE(f.mean_abs, c.limits.mean_abs);
-    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * f.positions);
-    EXPECT_GT(f.greedy_compared, 0);
+    expect_within(f, c.limits, 192, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Reference, ArchDecoderFidelity, ::testing::ValuesIn(kDecoders),
                          [](const ::testing::TestParamInfo<DecoderCase>& info) {
-                             std::string name = std::string(info.param.model) + info.param.suffix;
-                             for (char& ch : name) {
-                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                             }
-                             return name;
+                             return test_name(std::string(info.param.model) + info.param.suffix);
                          });
 
 double cosine(const std::vector<double>& a, const std::vector<double>& b) {

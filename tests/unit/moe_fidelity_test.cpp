@@ -16,82 +16,28 @@
 // unknown architecture with the list of supported ones.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "fidelity_harness.h"
 #include "gguf/gguf_writer.h"
+#include "kernels/dispatch.h"
 #include "model/model.h"
 #include "ops/moe.h"
-#include "package/archive/sha256.h"
-#include "kernels/dispatch.h"
-#include "runtime/context.h"
 
 namespace mmojo {
 namespace {
 
-using nlohmann::json;
+using namespace fidelity;
 namespace fs = std::filesystem;
 
 const std::string kSource = MMOJO_SOURCE_DIR;
 
-json load_reference(const std::string& name) {
-    const std::string path = kSource + "/tests/reference/moe/" + name;
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    return json::parse(in);
-}
-
-std::string file_sha256(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string bytes = ss.str();
-    return Sha256::hex(Sha256::digest(bytes.data(), bytes.size()));
-}
-
-// The model of `reference`, generated unless a file with the recorded sha256 is there.
-std::string model_path(const json& reference) {
-    const std::string file = reference.at("model").get<std::string>();
-    const std::string stem = file.substr(0, file.size() - 5);   // without .gguf
-    const std::string path = (fs::current_path() / "moe-models" / file).string();
-    const std::string sha = reference.at("sha256").get<std::string>();
-    if (!fs::exists(path) || file_sha256(path) != sha) {
-        fs::create_directories(fs::path(path).parent_path());
-        // moe-<arch>-<type>
-        const size_t dash = stem.rfind('-');
-        const std::string arch = stem.substr(4, dash - 4);
-        std::string type = stem.substr(dash + 1);
-        for (char& ch : type) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-        const std::string command = "'" + kSource + "/.venv/bin/python' '" + kSource +
-                                    "/scripts/make_moe_test_model.py' --arch " + arch + " --type " + type +
-                                    " '" + path + "'";
-        if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
-        if (file_sha256(path) != sha) {
-            throw std::runtime_error(path + " does not have the sha256 of the reference (" + sha +
-                                     "): the generator or its numpy/gguf versions changed");
-        }
-    }
-    return path;
-}
-
-struct Limits {
-    double max_abs, mean_abs, top1_fraction, greedy_margin;
-};
-constexpr Limits kF16Limits{3e-2, 5e-3, 1.0, 0.05};
-// The README's row for quantized files (1.0 / 0.15 / 90 %), but greedy until a margin below
-// 0.05 instead of 1.0: our Q8_0/Q4_0/MXFP4 products round activations as llama.cpp's do,
-// which the README allows holding tighter.
-constexpr Limits kQuantizedSameRounding{1.0, 0.15, 0.90, 0.05};
+json load_reference(const std::string& name) { return read_json(kSource + "/tests/reference/moe/" + name); }
 
 struct MoeCase {
     const char* name;
@@ -106,95 +52,6 @@ const MoeCase kCases[] = {
     {"moe-gpt-oss-mxfp4", kQuantizedSameRounding},
 };
 
-ContextParams params() {
-    ContextParams p;
-    p.n_ctx = 256;
-    p.n_batch = 256;
-    p.n_threads = 2;
-    p.type_k = TensorType::kF32;
-    p.type_v = TensorType::kF32;
-    return p;
-}
-
-int32_t best_id(const float* logits, int64_t n) {
-    return int32_t(std::max_element(logits, logits + n) - logits);
-}
-
-struct Figures {
-    double max_abs = 0.0, mean_abs = 0.0;
-    int positions = 0, top1_same = 0;
-    int greedy_compared = 0, greedy_same = 0;
-    std::vector<std::string> near_ties;   // "prompt:position" skipped (see check_topk)
-};
-
-void check_topk(Model& model, const json& ref, double near_tie, Figures& f) {
-    Context ctx(model, params());
-    const int64_t n_vocab = model.hparams().n_vocab;
-    EXPECT_EQ(n_vocab, ref.at("n_vocab").get<int64_t>());
-    double total = 0.0;
-    int64_t count = 0;
-    for (const json& prompt : ref.at("prompts")) {
-        const auto tokens = prompt.at("tokens").get<std::vector<int32_t>>();
-        ctx.seq_clear(0);
-        Batch batch;
-        for (size_t i = 0; i < tokens.size(); ++i) batch.add(tokens[i], int32_t(i), 0, true);
-        ctx.decode(batch);
-        for (const json& position : prompt.at("positions")) {
-            const int i = position.at("pos").get<int>();
-            // llama.cpp's own batched and one-token paths disagree here by more than the
-            // tolerance (a router near-tie): listed, not compared.
-            if (position.at("noise").get<double>() > near_tie) {
-                f.near_ties.push_back(std::to_string(&prompt - &ref.at("prompts")[0]) + ":" + std::to_string(i));
-                continue;
-            }
-            const float* logits = ctx.output(i);
-            const double top = *std::max_element(logits, logits + n_vocab);
-            double z = 0.0;
-            for (int64_t t = 0; t < n_vocab; ++t) z += std::exp(double(logits[t]) - top);
-            const double log_z = top + std::log(z);
-            for (const json& entry : position.at("top")) {
-                const double ours = double(logits[entry.at(0).get<int32_t>()]) - log_z;
-                const double diff = std::fabs(ours - entry.at(1).get<double>());
-                f.max_abs = std::max(f.max_abs, diff);
-                total += diff;
-                ++count;
-            }
-            ++f.positions;
-            f.top1_same += best_id(logits, n_vocab) == position.at("top").at(0).at(0).get<int32_t>();
-        }
-    }
-    f.mean_abs = count ? total / double(count) : 1e9;
-}
-
-void check_greedy(Model& model, const json& ref, double min_margin, Figures& f) {
-    Context ctx(model, params());
-    const int64_t n_vocab = model.hparams().n_vocab;
-    for (const json& prompt : ref.at("prompts")) {
-        const auto prompt_tokens = prompt.at("prompt_tokens").get<std::vector<int32_t>>();
-        const auto expected = prompt.at("tokens").get<std::vector<int32_t>>();
-        const auto margins = prompt.at("margins").get<std::vector<double>>();
-        ctx.seq_clear(0);
-        Batch batch;
-        for (size_t i = 0; i < prompt_tokens.size(); ++i) {
-            batch.add(prompt_tokens[i], int32_t(i), 0, i + 1 == prompt_tokens.size());
-        }
-        ctx.decode(batch);
-        for (size_t step = 0; step < expected.size() && margins.at(step) >= min_margin; ++step) {
-            const int32_t next = best_id(ctx.output(0), n_vocab);
-            ++f.greedy_compared;
-            if (next != expected[step]) {
-                ADD_FAILURE() << "greedy step " << step << " of '" << prompt.at("text").get<std::string>()
-                              << "': got " << next << ", expected " << expected[step];
-                break;
-            }
-            ++f.greedy_same;
-            batch.clear();
-            batch.add(next, ctx.seq_length(0), 0, true);
-            ctx.decode(batch);
-        }
-    }
-}
-
 class MoeFidelity : public ::testing::TestWithParam<std::tuple<MoeCase, CpuLevel>> {
 protected:
     void TearDown() override { select_kernels(detect_cpu_level()); }
@@ -206,35 +63,24 @@ TEST_P(MoeFidelity, TopkAndGreedyMatchLlamaCpp) {
     const json topk = load_reference(std::string(c.name) + ".topk.json");
     const json greedy = load_reference(std::string(c.name) + ".greedy.json");
     ASSERT_EQ(topk.at("sha256"), greedy.at("sha256"));
-    std::unique_ptr<Model> model = Model::load(model_path(topk));
+    std::unique_ptr<Model> model = Model::load(generated_model(topk, "moe-models", "make_moe_test_model.py"));
     Figures f;
-    check_topk(*model, topk, c.limits.max_abs, f);
-    check_greedy(*model, greedy, c.limits.greedy_margin, f);
-    std::string ties;
-    for (const std::string& t : f.near_ties) ties += " " + t;
+    check_topk(*model, topk, context_params(256), c.limits.max_abs, f);
+    check_greedy(*model, greedy, context_params(256), c.limits.greedy_margin, f);
     std::printf("[moe-fidelity] %-18s %-10s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  "
                 "top-1 %d/%d  greedy %d/%d  llama.cpp near-ties skipped:%s\n",
                 c.name, cpu_level_name(std::get<1>(GetParam())), f.max_abs, c.limits.max_abs,
                 f.mean_abs, c.limits.mean_abs, f.top1_same, f.positions, f.greedy_same, f.greedy_compared,
-                ties.empty() ? " none" : ties.c_str());
-    EXPECT_EQ(f.positions + int(f.near_ties.size()), 192);
-    EXPECT_LE(f.near_ties.size(), 2u);
-    EXPECT_LE(f.max_abs, c.limits.max_abs);
-    EXPECT_LE(f.mean_abs, c.limits.mean_abs);
-    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * f.positions);
-    EXPECT_GT(f.greedy_compared, 0);
+                near_tie_list(f).c_str());
+    expect_within(f, c.limits, 192, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Reference, MoeFidelity,
                          ::testing::Combine(::testing::ValuesIn(kCases),
                                             ::testing::ValuesIn(supported_cpu_levels())),
                          [](const ::testing::TestParamInfo<std::tuple<MoeCase, CpuLevel>>& info) {
-                             std::string name = std::string(std::get<0>(info.param).name) + "_" +
-                                                cpu_level_name(std::get<1>(info.param));
-                             for (char& ch : name) {
-                                 if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                             }
-                             return name;
+                             return test_name(std::string(std::get<0>(info.param).name) + "_" +
+                                              cpu_level_name(std::get<1>(info.param)));
                          });
 
 // The router against a plain float64 reading of its definition (moe.h).

@@ -346,19 +346,16 @@ TEST(Options, LlamaServerSpellingsOfImplementedFlags) {
 TEST(Options, ThreadsBatchUbatchKeepAndHttpThreads) {
     Options d = parse({});
     EXPECT_EQ(d.n_threads_batch, 0);
-    EXPECT_EQ(d.n_ubatch, 0u);
-    EXPECT_EQ(d.forward_batch(), 2048u);
+    EXPECT_EQ(d.n_ubatch, 512u);   // llama-server's default physical batch
     EXPECT_EQ(d.n_keep, 0);
     EXPECT_EQ(d.n_threads_http, -1);
     Options o = parse({"-tb", "3", "-ub", "128", "--keep", "-1", "--threads-http", "6"});
     EXPECT_EQ(o.n_threads_batch, 3);
     EXPECT_EQ(o.n_ubatch, 128u);
-    EXPECT_EQ(o.forward_batch(), 128u);
     EXPECT_EQ(o.n_keep, -1);
     EXPECT_EQ(o.n_threads_http, 6);
-    EXPECT_EQ(parse({"-b", "64", "--ubatch-size", "512"}).forward_batch(), 64u);   // min(-b, -ub)
     EXPECT_EQ(parse({"--threads-batch", "-1"}).n_threads_batch, 0);
-    EXPECT_EQ(parse({}, {{"LLAMA_ARG_UBATCH", "32"}}).forward_batch(), 32u);
+    EXPECT_EQ(parse({}, {{"LLAMA_ARG_UBATCH", "32"}}).n_ubatch, 32u);
     EXPECT_EQ(parse({}, {{"LLAMA_ARG_THREADS_HTTP", "9"}}).n_threads_http, 9);
     EXPECT_TRUE(contains(error_of({"-ub", "0"}), "value 0 for -ub is out of range"));
     EXPECT_TRUE(contains(error_of({"--keep", "x"}), "invalid value 'x' for --keep"));

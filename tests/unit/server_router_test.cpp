@@ -174,7 +174,10 @@ TEST(ApiTypes, FieldTypes) {
                             R"({"n_probs": -1})", R"({"seed": "x"})", R"({"n_predict": -2})"}) {
         EXPECT_THROW(parse_generation_params(nlohmann::json::parse(bad), d, false), ApiError) << bad;
     }
-    EXPECT_THROW(parse_generation_params(nlohmann::json::parse(R"({"n": 2})"), d, true), ApiError);
+    EXPECT_EQ(parse_generation_params(nlohmann::json::parse(R"({"n": 2})"), d, true).n_choices, 2);
+    EXPECT_EQ(oai.n_choices, 1);
+    EXPECT_THROW(parse_generation_params(nlohmann::json::parse(R"({"n": 0})"), d, true), ApiError);
+    EXPECT_THROW(parse_generation_params(nlohmann::json::parse(R"({"n": 129})"), d, true), ApiError);
     EXPECT_THROW(parse_generation_params(nlohmann::json::parse(R"({"logprobs": "x"})"), d, true), ApiError);
     EXPECT_THROW(parse_generation_params(nlohmann::json::parse(R"({"stream_options": 1})"), d, true), ApiError);
 }
