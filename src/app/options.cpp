@@ -3,6 +3,8 @@
 // llama-cli (common/arg.cpp's documented behaviour); flags marked "ours" are mmojo-only.
 #include "app/options.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -387,6 +389,36 @@ std::vector<OptionSpec> build_table() {
                      "LLAMA_ARG_CHAT_TEMPLATE_FILE", "read the chat template (Jinja) from this file", nullptr,
                      [](Options& o, const std::string& f, const std::string& v) {
                          o.chat_template = read_text_file(f, v);
+                     }));
+    t.push_back(make({"--reasoning-format"}, ValueKind::kEnum, "FORMAT", G::kServer, "LLAMA_ARG_THINK",
+                     "where thinking goes: none (left in content), deepseek (message.reasoning_content), "
+                     "deepseek-legacy (both), auto (= deepseek)",
+                     [] { return Options().reasoning_format; },
+                     [](Options& o, const std::string& f, const std::string& v) {
+                         if (v != "none" && v != "deepseek" && v != "deepseek-legacy" && v != "auto") {
+                             throw OptionsError("unknown reasoning format " + in_quotes(v) + " for " + f +
+                                                ": expected none, deepseek, deepseek-legacy or auto");
+                         }
+                         o.reasoning_format = v;
+                     }));
+    t.push_back(int_option<int32_t>({"--reasoning-budget"}, "N", G::kServer, "LLAMA_ARG_THINK_BUDGET",
+                                    "thinking tokens per answer: -1 unlimited, 0 no thinking (the template's "
+                                    "enable_thinking=false), N ends the thinking block after N tokens",
+                                    -1, kI32Max, [](Options& o) -> int32_t& { return o.reasoning_budget; }));
+    t.push_back(make({"--chat-template-kwargs"}, ValueKind::kString, "JSON", G::kServer,
+                     "LLAMA_ARG_CHAT_TEMPLATE_KWARGS",
+                     "extra chat template variables as a JSON object, e.g. '{\"enable_thinking\": false}' "
+                     "(a request's chat_template_kwargs override them)",
+                     nullptr, [](Options& o, const std::string& f, const std::string& v) {
+                         const auto j = nlohmann::json::parse(v, nullptr, false);
+                         if (!j.is_object()) throw OptionsError(f + " needs a JSON object, got " + in_quotes(v));
+                         o.chat_template_kwargs = v;
+                     }));
+    t.push_back(make({"--reasoning-effort"}, ValueKind::kString, "LEVEL", G::kServer, "LLAMA_ARG_REASONING_EFFORT",
+                     "reasoning_effort passed to the chat template (gpt-oss: low, medium, high); "
+                     "'default' keeps the template's own", nullptr,
+                     [](Options& o, const std::string&, const std::string& v) {
+                         o.reasoning_effort = v == "default" ? "" : v;
                      }));
     t.push_back(int_option<int32_t>({"--batch-sleep-ms"}, "N", G::kServer, "",
                                     "ours: sleep N milliseconds after each prompt batch, so that a busy "

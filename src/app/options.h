@@ -77,6 +77,10 @@ struct Options {
     bool cont_batching = true;       // -cb/--cont-batching, -nocb/--no-cont-batching
     std::string chat_template;       // --chat-template: name or Jinja source ("" = from the model)
     int32_t batch_sleep_ms = 0;      // --batch-sleep-ms (ours): sleep after each prompt batch
+    std::string reasoning_format = "auto";  // --reasoning-format: none, deepseek, deepseek-legacy, auto
+    int32_t reasoning_budget = -1;   // --reasoning-budget: thinking tokens (-1 unlimited, 0 no thinking)
+    std::string chat_template_kwargs;  // --chat-template-kwargs: JSON object of template variables
+    std::string reasoning_effort;    // --reasoning-effort: gpt-oss level ("" = the template's default)
     int32_t n_threads_http = -1;     // --threads-http: HTTP worker threads (-1 = automatic)
     bool ignore_eos = false;         // --ignore-eos: default of requests (CLI: keep generating)
 

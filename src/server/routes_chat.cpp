@@ -2,10 +2,13 @@
 // with the model's chat template (or --chat-template, or ChatML when the model has none),
 // tokenized and generated like a completion; responses and SSE chunks follow OpenAI's
 // chat.completion / chat.completion.chunk objects. POST /apply-template returns the
-// rendered prompt only, as llama-server does.
+// rendered prompt only, as llama-server does. The output is split by the template's
+// format (chat/chat_syntax.h) into content, reasoning_content and tool_calls; streams send
+// each as its own deltas (chat/chat_stream.h).
 #include <algorithm>
 #include <vector>
 
+#include "chat/chat_stream.h"
 #include "server/errors.h"
 #include "server/server_context.h"
 #include "server/sse.h"
@@ -14,8 +17,40 @@ namespace mmojo {
 
 namespace {
 
-// Checks the messages and flattens content-part lists ([{type:text,text}]) to strings.
-nlohmann::ordered_json normalize_messages(const nlohmann::json& body) {
+// An assistant message's tool_calls as the template wants them: each {id, type, function:
+// {name, arguments}}; arguments (a JSON string on the wire) as an object when the
+// template prints objects (most do), else as the string.
+nlohmann::ordered_json normalize_tool_calls(const nlohmann::ordered_json& calls, bool object_arguments) {
+    if (!calls.is_array()) throw ApiError(ErrorType::kInvalidRequest, "'tool_calls' must be a list");
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& call : calls) {
+        if (!call.is_object() || !call.contains("function") || !call["function"].is_object() ||
+            !call["function"].contains("name") || !call["function"]["name"].is_string()) {
+            throw ApiError(ErrorType::kInvalidRequest, "each tool call needs 'function' with a string 'name'");
+        }
+        nlohmann::ordered_json c = call;
+        if (!c.contains("type")) c["type"] = "function";
+        auto& args = c["function"]["arguments"];
+        if (args.is_null()) args = nlohmann::ordered_json::object();
+        if (args.is_string() && object_arguments) {
+            auto parsed = nlohmann::ordered_json::parse(args.get<std::string>(), nullptr, false);
+            if (parsed.is_discarded()) {
+                throw ApiError(ErrorType::kInvalidRequest, "tool call arguments are not valid JSON: " + args.get<std::string>());
+            }
+            args = std::move(parsed);
+        } else if (!args.is_string() && !object_arguments) {
+            args = args.dump();
+        } else if (!args.is_string() && !args.is_object()) {
+            throw ApiError(ErrorType::kInvalidRequest, "tool call 'arguments' must be a JSON string or an object");
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+// Checks the messages and flattens content-part lists ([{type:text,text}]) to strings. An
+// assistant turn that only calls tools gets content null or "", as the template needs.
+nlohmann::ordered_json normalize_messages(const nlohmann::ordered_json& body, const ToolCallRendering& rendering) {
     auto it = body.find("messages");
     if (it == body.end()) throw ApiError(ErrorType::kInvalidRequest, "'messages' is required");
     if (!it->is_array()) throw ApiError(ErrorType::kInvalidRequest, "'messages' must be a list");
@@ -27,12 +62,14 @@ nlohmann::ordered_json normalize_messages(const nlohmann::json& body) {
         if (role == m.end() || !role->is_string()) {
             throw ApiError(ErrorType::kInvalidRequest, "each message needs a string 'role'");
         }
-        nlohmann::ordered_json msg = nlohmann::ordered_json::parse(m.dump());
+        nlohmann::ordered_json msg = m;
         auto content = m.find("content");
+        const bool has_calls = m.contains("tool_calls") && !m["tool_calls"].is_null();
+        if (has_calls) msg["tool_calls"] = normalize_tool_calls(m["tool_calls"], rendering.object_arguments);
+        else msg.erase("tool_calls");
         if (content == m.end() || content->is_null()) {
-            if (!m.contains("tool_calls")) {
-                throw ApiError(ErrorType::kInvalidRequest, "each message needs 'content'");
-            }
+            if (!has_calls) throw ApiError(ErrorType::kInvalidRequest, "each message needs 'content'");
+            msg["content"] = rendering.null_content ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json("");
         } else if (content->is_array()) {
             std::string text;
             for (const auto& part : *content) {
@@ -51,17 +88,86 @@ nlohmann::ordered_json normalize_messages(const nlohmann::json& body) {
     return out;
 }
 
-std::string render_chat(const ServerContext& server, const nlohmann::json& body) {
-    ChatTemplateInputs inputs;
-    inputs.messages = normalize_messages(body);
-    if (body.contains("tools") && !body["tools"].is_null()) {
-        if (!body["tools"].is_array()) throw ApiError(ErrorType::kInvalidRequest, "'tools' must be a list");
-        inputs.tools = nlohmann::ordered_json::parse(body["tools"].dump());
+// The request's tools: [{type: "function", function: {name, description?, parameters?}}].
+nlohmann::ordered_json read_tools(const nlohmann::ordered_json& body) {
+    auto it = body.find("tools");
+    if (it == body.end() || it->is_null()) return nullptr;
+    if (!it->is_array()) throw ApiError(ErrorType::kInvalidRequest, "'tools' must be a list");
+    for (const auto& tool : *it) {
+        if (!tool.is_object() || tool.value("type", "function") != "function" || !tool.contains("function") ||
+            !tool["function"].is_object() || !tool["function"].contains("name") || !tool["function"]["name"].is_string()) {
+            throw ApiError(ErrorType::kInvalidRequest,
+                           "each tool must be {\"type\": \"function\", \"function\": {\"name\": ..., \"parameters\": ...}}");
+        }
+        const auto params = tool["function"].find("parameters");
+        if (params != tool["function"].end() && !params->is_null() && !params->is_object()) {
+            throw ApiError(ErrorType::kInvalidRequest, "a tool's 'parameters' must be a JSON schema object");
+        }
     }
+    if (it->empty()) return nullptr;
+    return *it;
+}
+
+struct ToolChoice {
+    std::string mode = "auto";   // auto, none, required
+    std::string function;        // a named function (mode "required")
+};
+
+ToolChoice read_tool_choice(const nlohmann::json& body, const nlohmann::ordered_json& tools) {
+    ToolChoice choice;
+    auto it = body.find("tool_choice");
+    if (it == body.end() || it->is_null()) return choice;
+    if (it->is_string()) {
+        choice.mode = it->get<std::string>();
+        if (choice.mode != "auto" && choice.mode != "none" && choice.mode != "required") {
+            throw ApiError(ErrorType::kInvalidRequest, "'tool_choice' must be auto, none, required or a function");
+        }
+    } else if (it->is_object() && it->contains("function") && (*it)["function"].is_object() &&
+               (*it)["function"].contains("name") && (*it)["function"]["name"].is_string()) {
+        choice.mode = "required";
+        choice.function = (*it)["function"]["name"].get<std::string>();
+        bool known = false;
+        for (const auto& tool : tools.is_array() ? tools : nlohmann::ordered_json::array()) {
+            known = known || tool["function"]["name"] == choice.function;
+        }
+        if (!known) throw ApiError(ErrorType::kInvalidRequest, "'tool_choice' names an unknown tool '" + choice.function + "'");
+    } else {
+        throw ApiError(ErrorType::kInvalidRequest,
+                       "'tool_choice' must be a string or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+    }
+    if (choice.mode == "required" && tools.is_null()) {
+        throw ApiError(ErrorType::kInvalidRequest, "'tool_choice' requires a call but the request has no 'tools'");
+    }
+    return choice;
+}
+
+// A rendered chat request: the prompt, how to read the output, and what generation needs.
+struct ChatPlan {
+    std::string prompt;
+    ChatOutputOptions output;
+    std::vector<int32_t> preserved_tokens;
+    ReasoningBudgetParams reasoning;
+};
+
+// `body` is the request; `ordered` the same JSON with its keys in the client's order
+// (messages and tools reach the template as written: templates print them with tojson).
+ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, const nlohmann::ordered_json& ordered) {
+    ChatPlan plan;
+    ChatTemplateInputs inputs;
+    inputs.messages = normalize_messages(ordered, server.tool_call_rendering);
+    const nlohmann::ordered_json tools = read_tools(ordered);
+    const ToolChoice choice = read_tool_choice(body, tools);
+    // tool_choice "none": the model is not told about the tools, and nothing is parsed.
+    const bool use_tools = !tools.is_null() && choice.mode != "none";
+    if (use_tools) inputs.tools = tools;
     inputs.add_generation_prompt = json_bool(body, "add_generation_prompt", true);
     const Tokenizer& tok = server.tokenizer();
     if (tok.bos() >= 0) inputs.bos_token = tok.token_text(tok.bos());
     if (tok.eos() >= 0) inputs.eos_token = tok.token_text(tok.eos());
+    inputs.extra = server.default_template_kwargs;
+    if (server.options.reasoning_budget == 0 && !inputs.extra.contains("enable_thinking")) {
+        inputs.extra["enable_thinking"] = false;
+    }
     auto kwargs = body.find("chat_template_kwargs");
     if (kwargs != body.end() && !kwargs->is_null()) {
         if (!kwargs->is_object()) throw ApiError(ErrorType::kInvalidRequest, "'chat_template_kwargs' must be an object");
@@ -72,12 +178,12 @@ std::string render_chat(const ServerContext& server, const nlohmann::json& body)
                                                                reserved + "' (give it as a request field)");
             }
         }
-        inputs.extra = nlohmann::ordered_json::parse(kwargs->dump());
-    } else {
-        inputs.extra = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : ordered["chat_template_kwargs"].items()) inputs.extra[key] = value;
     }
+    const std::string effort = json_string(body, "reasoning_effort", "");
+    if (!effort.empty()) inputs.extra["reasoning_effort"] = effort;
     try {
-        return server.chat_template->render(inputs);
+        plan.prompt = server.chat_template->render(inputs);
     } catch (const ChatTemplateError& e) {
         // The template parsed at load time, so what fails now is this request's data in
         // it (a value of the wrong type, too deep, too large, or raise_exception()).
@@ -85,6 +191,37 @@ std::string render_chat(const ServerContext& server, const nlohmann::json& body)
                        std::string("chat template cannot render this request: ") +
                            (e.raised_by_template() ? e.message() : e.what()));
     }
+
+    ChatSyntax& syntax = plan.output.syntax;
+    syntax = server.chat_syntax;
+    const std::string format = json_string(body, "reasoning_format", "");
+    if (!format.empty()) {
+        try {
+            syntax.reasoning_format = reasoning_format_from_name(format);
+        } catch (const std::invalid_argument& e) {
+            throw ApiError(ErrorType::kInvalidRequest, e.what());
+        }
+    }
+    syntax.thinking_open = prompt_opens_thinking(syntax, plan.prompt);
+    syntax.parse_tools = use_tools;
+    if (use_tools) plan.output.tools = nlohmann::json::parse(tools.dump());
+    plan.output.parallel_tool_calls = json_bool(body, "parallel_tool_calls", true);
+    if (syntax.tools == ToolFormat::kMistralNemo || syntax.tools == ToolFormat::kMistral) {
+        plan.output.make_id = [] { return random_call_id(9); };  // its template checks the length
+    }
+    for (const std::string& marker : syntax.markers) {
+        const int32_t id = tok.find_token(marker);
+        if (id >= 0 && tok.is_control(id)) plan.preserved_tokens.push_back(id);
+    }
+    std::sort(plan.preserved_tokens.begin(), plan.preserved_tokens.end());
+    if (server.options.reasoning_budget >= 0 && !syntax.think_start.empty()) {
+        plan.reasoning.budget = server.options.reasoning_budget;
+        plan.reasoning.think_start = syntax.think_start;
+        plan.reasoning.think_end = syntax.think_end;
+        plan.reasoning.open_at_start = syntax.thinking_open;
+        plan.reasoning.end_tokens = tok.encode(syntax.think_end, false, true);
+    }
+    return plan;
 }
 
 // The text the messages carry: the rendered prompt holds at least this much, so a
@@ -144,8 +281,11 @@ size_t history_length(const ServerContext& server, const nlohmann::json& body, c
     return history.size();
 }
 
-const char* finish_reason(const std::string& stop_type) {
-    return stop_type == "limit" ? "length" : "stop";
+// OpenAI's finish reasons: "length" at the token limit, "tool_calls" when the answer
+// called tools, else "stop".
+const char* finish_reason(const std::string& stop_type, bool tool_calls) {
+    if (stop_type == "limit") return "length";
+    return tool_calls ? "tool_calls" : "stop";
 }
 
 nlohmann::json usage_json(int32_t prompt, int32_t completion) {
@@ -157,14 +297,16 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     const nlohmann::json body = parse_body(req.body);
     const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer(), req.body);
     check_prompt_bytes(server, content_bytes(body));
-    const std::string prompt = render_chat(server, body);
+    ChatPlan plan = plan_chat(server, body, nlohmann::ordered_json::parse(req.body));
     // n > 1: n tasks with the same prompt and settings share one channel; event index j is
-    // choice j. A fixed seed gives n equal choices, as in llama-server.
-    const std::vector<int32_t> tokens = tokenize_chat(server, prompt);
+    // choice j. A fixed seed gives n equal choices, as in llama-server. Each choice has its
+    // own output parser.
+    const std::vector<int32_t> tokens = tokenize_chat(server, plan.prompt);
     validate_prompt(server, tokens);
     const size_t checkpoint_at = history_length(server, body, tokens);
     const size_t n_choices = size_t(std::max(1, params.n_choices));
     auto channel = std::make_shared<TaskChannel>();
+    auto parsers = std::make_shared<std::vector<ChatStream>>();
     for (size_t j = 0; j < n_choices; ++j) {
         auto task = std::make_shared<Task>();
         task->index = int32_t(j);
@@ -172,6 +314,9 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
         task->checkpoint_at = checkpoint_at;
         task->params = params;
         task->channel = channel;
+        task->preserved_tokens = plan.preserved_tokens;
+        task->reasoning = plan.reasoning;
+        parsers->emplace_back(plan.output);
         server.scheduler->submit(task);
     }
 
@@ -185,10 +330,13 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
         int32_t n_generated = 0;
         for (const TaskResult& r : results) {
             const TaskEvent& f = r.final;
+            ChatStream& parser = (*parsers)[size_t(f.index)];
+            parser.push(f.text);
+            parser.finish();
             choices.push_back({
                 {"index", f.index},
-                {"message", {{"role", "assistant"}, {"content", f.text}}},
-                {"finish_reason", finish_reason(f.stop_type)},
+                {"message", chat_message_json(parser.message())},
+                {"finish_reason", finish_reason(f.stop_type, parser.has_tool_calls())},
                 {"logprobs", logprobs ? nlohmann::json{{"content", chat_logprobs_json(server, r.probs)}}
                                       : nlohmann::json(nullptr)},
             });
@@ -204,9 +352,19 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
     res.content_type = "text/event-stream";
     ServerContext* s = &server;
     const bool include_usage = params.include_usage;
-    res.stream = [s, channel, id, created, model, logprobs, include_usage, n_choices](StreamSink& sink) {
+    res.stream = [s, channel, id, created, model, logprobs, include_usage, n_choices, parsers](StreamSink& sink) {
         auto chunk = [&](const nlohmann::json& choices) {
             return openai_object({id, "chat.completion.chunk", created, model}, {{"choices", choices}});
+        };
+        auto delta_chunks = [&](int32_t index, const std::vector<nlohmann::json>& deltas,
+                                const std::vector<TokenProbs>* probs) {
+            std::string out;
+            for (size_t i = 0; i < deltas.size(); ++i) {
+                nlohmann::json choice = {{"index", index}, {"delta", deltas[i]}, {"finish_reason", nullptr}};
+                if (probs && i + 1 == deltas.size()) choice["logprobs"] = {{"content", chat_logprobs_json(*s, *probs)}};
+                out += sse_data(chunk(nlohmann::json::array({choice})));
+            }
+            return out;
         };
         // The first chunk of each choice announces the assistant role, as OpenAI does.
         for (size_t j = 0; j < n_choices; ++j) {
@@ -221,16 +379,20 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
         int32_t n_prompt = 0, n_generated = 0;
         stream_events(sink, channel, n_choices, [&](const TaskEvent& e) -> std::string {
             if (e.kind == TaskEvent::Kind::kProgress) return "";
+            ChatStream& parser = (*parsers)[size_t(e.index)];
             if (e.kind == TaskEvent::Kind::kPartial) {
                 if (e.text.empty() && e.probs.empty()) return "";
-                nlohmann::json choice = {{"index", e.index}, {"delta", {{"content", e.text}}}, {"finish_reason", nullptr}};
-                if (logprobs) choice["logprobs"] = {{"content", chat_logprobs_json(*s, e.probs)}};
-                return sse_data(chunk(nlohmann::json::array({choice})));
+                std::vector<nlohmann::json> deltas = parser.push(e.text);
+                // Held-back text still has its tokens' probabilities to report.
+                if (deltas.empty() && logprobs && !e.probs.empty()) deltas.push_back({{"content", ""}});
+                return delta_chunks(e.index, deltas, logprobs ? &e.probs : nullptr);
             }
+            std::string out = delta_chunks(e.index, parser.finish(), nullptr);
             nlohmann::json last = chunk(nlohmann::json::array(
-                {{{"index", e.index}, {"delta", nlohmann::json::object()}, {"finish_reason", finish_reason(e.stop_type)}}}));
+                {{{"index", e.index}, {"delta", nlohmann::json::object()},
+                  {"finish_reason", finish_reason(e.stop_type, parser.has_tool_calls())}}}));
             last["timings"] = timings_json(e.timings, e.n_cached);
-            std::string out = sse_data(last);
+            out += sse_data(last);
             n_prompt = e.n_prompt;
             n_generated += e.timings.predicted_n;
             if (++n_final < n_choices) return out;
@@ -247,7 +409,7 @@ void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& re
 void handle_apply_template(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_ready();
     const nlohmann::json body = parse_body(req.body);
-    res.set_json({{"prompt", render_chat(server, body)}});
+    res.set_json({{"prompt", plan_chat(server, body, nlohmann::ordered_json::parse(req.body)).prompt}});
 }
 
 }  // namespace

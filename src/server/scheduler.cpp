@@ -133,6 +133,14 @@ void Scheduler::start_task(Slot& slot, std::shared_ptr<Task> task) {
             if (!vocab_) vocab_ = TokenVocabulary::from_tokenizer(ctx_.model().tokenizer());
             slot.grammar = std::make_unique<GrammarSampler>(t.params.grammar_rules, vocab_);
         }
+        slot.forced.clear();
+        slot.reasoning.reset();
+        if (t.reasoning.budget >= 0) {
+            slot.reasoning = std::make_unique<ReasoningBudget>(t.reasoning);
+            if (slot.reasoning->end_before_first_token()) {
+                slot.forced.assign(t.reasoning.end_tokens.begin(), t.reasoning.end_tokens.end());
+            }
+        }
     }
     slot.status.is_processing = true;
     slot.status.id_task = t.id;

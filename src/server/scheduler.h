@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "sampling/reasoning_budget.h"
 #include "server/api_types.h"
 #include "server/errors.h"
 
@@ -96,6 +97,10 @@ struct Task {
     GenerationParams params;
     Pooling pooling = Pooling::kMean;
     bool normalize = true;           // L2-normalize embeddings
+    // Chat: control tokens whose text the output keeps (a tool-call format's markers, e.g.
+    // gpt-oss' <|channel|>), sorted; other control tokens print nothing, as before.
+    std::vector<int32_t> preserved_tokens;
+    ReasoningBudgetParams reasoning;  // --reasoning-budget
     // Several tasks of one request may share a channel; events carry `index`.
     std::shared_ptr<TaskChannel> channel = std::make_shared<TaskChannel>();
 };

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,8 @@ struct Scheduler::Slot {
     std::vector<int32_t> pending_tokens;   // generated but not yet sent with text
     std::vector<TokenProbs> pending_probs;
     std::unique_ptr<EmbeddingPooler> pooler;
+    std::unique_ptr<ReasoningBudget> reasoning;  // chat tasks with a thinking budget
+    std::deque<int32_t> forced;            // tokens to emit instead of sampling (budget's end marker)
     SchedulerClock::time_point t_start, t_prompt_done;
     uint64_t last_used = 0;
     // Position of this slot's rows in the current batch's outputs.

@@ -85,6 +85,17 @@ void load(ServerContext& server) {
         server.chat_template_source = chatml_template_source();
         server.chat_template = std::make_unique<ChatTemplate>(server.chat_template_source);
     }
+    server.chat_syntax = detect_chat_syntax(server.chat_template_source);
+    server.chat_syntax.reasoning_format = reasoning_format_from_name(o.reasoning_format);
+    server.tool_call_rendering = probe_tool_call_rendering(*server.chat_template);
+    if (!o.chat_template_kwargs.empty()) {
+        server.default_template_kwargs = nlohmann::ordered_json::parse(o.chat_template_kwargs);
+    }
+    if (!o.reasoning_effort.empty()) server.default_template_kwargs["reasoning_effort"] = o.reasoning_effort;
+    if (o.verbosity > 0) {
+        std::fprintf(stderr, "chat format: tool calls %s, thinking %s\n", tool_format_name(server.chat_syntax.tools),
+                     server.chat_syntax.think_start.empty() ? "none" : server.chat_syntax.think_start.c_str());
+    }
 
     server.defaults.sampling = o.sampling;
     server.defaults.n_predict = o.n_predict;

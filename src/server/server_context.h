@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/options.h"
+#include "chat/chat_syntax.h"
 #include "chat/chat_template.h"
 #include "model/model.h"
 #include "runtime/context.h"
@@ -37,6 +38,9 @@ struct ServerContext {
     std::unique_ptr<Scheduler> scheduler;
     std::unique_ptr<ChatTemplate> chat_template;
     std::string chat_template_source;
+    ChatSyntax chat_syntax;           // tool-call and thinking markers of the template
+    ToolCallRendering tool_call_rendering;  // how the template wants assistant tool calls
+    nlohmann::ordered_json default_template_kwargs = nlohmann::ordered_json::object();  // --chat-template-kwargs
     std::string model_alias;          // id in /v1/models and "model" in responses
     std::string model_path;           // where the model came from: a file or /zip/<entry>
     GenerationParams defaults;        // from the command line

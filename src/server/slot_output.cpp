@@ -2,6 +2,7 @@
 // and stream its text, pool embedding rows, and end the task with its final event.
 // Probabilities come from sampling/logprobs.h, stop strings and UTF-8 hold-back from
 // sampling/text_stream.h, pooling from runtime/pooling.h.
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -33,6 +34,8 @@ void Scheduler::release(Slot& slot, std::optional<TaskEvent> event, bool clear_s
     slot.sampler.reset();
     slot.grammar.reset();
     slot.pooler.reset();
+    slot.reasoning.reset();
+    slot.forced.clear();
     slot.generating = false;
 }
 
@@ -85,21 +88,27 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
     std::vector<TokenProb> post;
     const bool want_post = n_probs > 0 && params.post_sampling_probs;
     int32_t id = -1;   // stays -1 when a complete grammar allows no further token
-    try {
-        id = slot.sampler->sample(logits, want_post ? &post : nullptr, slot.grammar.get());
-        if (slot.grammar) slot.grammar->accept(id);
-    } catch (const NoAllowedToken&) {
-        if (!slot.grammar || !slot.grammar->is_complete()) {
-            std::string tail = tok.decode(slot.generated, false);
-            if (tail.size() > 60) tail = "..." + tail.substr(tail.size() - 60);
-            fail(slot, ErrorType::kInvalidRequest,
-                 "the grammar allows no token of the vocabulary after " + std::to_string(slot.generated.size()) +
-                     " generated tokens (it needs text no token can produce), at the end of: " + tail);
+    if (!slot.forced.empty()) {
+        // The reasoning budget ran out: its end marker replaces the samples.
+        id = slot.forced.front();
+        slot.forced.pop_front();
+    } else {
+        try {
+            id = slot.sampler->sample(logits, want_post ? &post : nullptr, slot.grammar.get());
+            if (slot.grammar) slot.grammar->accept(id);
+        } catch (const NoAllowedToken&) {
+            if (!slot.grammar || !slot.grammar->is_complete()) {
+                std::string tail = tok.decode(slot.generated, false);
+                if (tail.size() > 60) tail = "..." + tail.substr(tail.size() - 60);
+                fail(slot, ErrorType::kInvalidRequest,
+                     "the grammar allows no token of the vocabulary after " + std::to_string(slot.generated.size()) +
+                         " generated tokens (it needs text no token can produce), at the end of: " + tail);
+                return;
+            }
+        } catch (const GrammarError& e) {
+            fail(slot, ErrorType::kInvalidRequest, e.what());
             return;
         }
-    } catch (const GrammarError& e) {
-        fail(slot, ErrorType::kInvalidRequest, e.what());
-        return;
     }
     if (id < 0) {
         // The grammar is complete and the model has no end-of-generation token to pick.
@@ -118,7 +127,12 @@ void Scheduler::handle_token(Slot& slot, const float* logits) {
     slot.generated.push_back(id);
     slot.pending_tokens.push_back(id);
 
-    const std::string piece = tok.token_to_piece(id, false);
+    const auto& keep = slot.task->preserved_tokens;
+    const std::string piece = tok.token_to_piece(id, std::binary_search(keep.begin(), keep.end(), id));
+    if (slot.reasoning && slot.reasoning->on_token(piece)) {
+        const auto& end = slot.task->reasoning.end_tokens;
+        slot.forced.assign(end.begin(), end.end());
+    }
     if (n_probs > 0) {
         TokenProbs tp;
         tp.id = id;
