@@ -71,8 +71,9 @@ int run_cli(const Options& o) {
     cp.type_v = o.cache_type_v;
     Context ctx(*model, cp);
     const size_t n_ctx = ctx.n_ctx_seq();
-    std::fprintf(stderr, "model: %s (%s, %s, %.2f M params), context %zu tokens, batch %u\n", model_name.c_str(),
-                 hp.arch.c_str(), model->type_label().c_str(), double(model->n_params()) / 1e6, n_ctx, cp.n_batch);
+    std::fprintf(stderr, "model: %s (%s, %s, %.2f M params), context %zu tokens, batch %u, pass %u\n",
+                 model_name.c_str(), hp.arch.c_str(), model->type_label().c_str(), double(model->n_params()) / 1e6,
+                 n_ctx, cp.n_batch, ctx.n_pass());
     std::fprintf(stderr, "load: %.2f ms\n", ms_since(t_load));
 
     std::vector<TokenId> prompt = tok.encode(o.prompt, /*add_special=*/true, /*parse_special=*/true);

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "chat/chat_stream.h"
+#include "chat/tool_call_grammar.h"
+#include "sampling/json_schema_grammar.h"
+#include "server/output_constraint.h"
 #include "server/errors.h"
 #include "server/server_context.h"
 #include "server/sse.h"
@@ -147,6 +150,8 @@ struct ChatPlan {
     ChatOutputOptions output;
     std::vector<int32_t> preserved_tokens;
     ReasoningBudgetParams reasoning;
+    // tool_choice "required" or a named function: the grammar every answer must match.
+    std::string forced_grammar;
 };
 
 // `body` is the request; `ordered` the same JSON with its keys in the client's order
@@ -206,6 +211,20 @@ ChatPlan plan_chat(const ServerContext& server, const nlohmann::json& body, cons
     syntax.parse_tools = use_tools;
     if (use_tools) plan.output.tools = nlohmann::json::parse(tools.dump());
     plan.output.parallel_tool_calls = json_bool(body, "parallel_tool_calls", true);
+    if (use_tools && choice.mode == "required") {
+        ForcedCall call;
+        call.tools = tools;
+        call.function = choice.function;
+        call.parallel = plan.output.parallel_tool_calls;
+        try {
+            plan.forced_grammar = forced_tool_call_grammar(syntax, call);
+        } catch (const ToolGrammarUnsupported& e) {
+            throw ApiError(ErrorType::kNotSupported, e.what());
+        } catch (const JsonSchemaError& e) {
+            throw ApiError(ErrorType::kInvalidRequest, std::string("a tool's parameters: ") + e.what());
+        }
+        syntax = syntax_for_forced_call(syntax);
+    }
     if (syntax.tools == ToolFormat::kMistralNemo || syntax.tools == ToolFormat::kMistral) {
         plan.output.make_id = [] { return random_call_id(9); };  // its template checks the length
     }
@@ -264,13 +283,14 @@ std::vector<int32_t> tokenize_chat(const ServerContext& server, const std::strin
 // the next turn repeats them (its history renders the answer where this prompt has the
 // generation prompt), so a model with recurrent layers keeps a state checkpoint there.
 // 0 when there is no such boundary.
-size_t history_length(const ServerContext& server, const nlohmann::json& body, const std::vector<int32_t>& prompt) {
+size_t history_length(const ServerContext& server, const nlohmann::json& body, const nlohmann::ordered_json& ordered,
+                      const std::vector<int32_t>& prompt) {
     if (!json_bool(body, "add_generation_prompt", true)) return 0;
     nlohmann::json without = body;
     without["add_generation_prompt"] = false;
     std::vector<int32_t> history;
     try {
-        history = tokenize_chat(server, render_chat(server, without));
+        history = tokenize_chat(server, plan_chat(server, without, ordered).prompt);
     } catch (const std::exception&) {
         return 0;   // a template that insists on its generation prompt: no boundary
     }
@@ -295,15 +315,25 @@ nlohmann::json usage_json(int32_t prompt, int32_t completion) {
 void handle_chat(ServerContext& server, const HttpRequest& req, HttpResponse& res) {
     server.require_generation();
     const nlohmann::json body = parse_body(req.body);
-    const GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer(), req.body);
+    GenerationParams params = parse_generation_params(body, server.defaults, true, server.tokenizer(), req.body);
     check_prompt_bytes(server, content_bytes(body));
-    ChatPlan plan = plan_chat(server, body, nlohmann::ordered_json::parse(req.body));
+    const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(req.body);
+    ChatPlan plan = plan_chat(server, body, ordered);
+    if (!plan.forced_grammar.empty()) {
+        if (!params.grammar.empty() && params.grammar != server.defaults.grammar) {
+            throw ApiError(ErrorType::kInvalidRequest,
+                           "a forced tool call (tool_choice) cannot be combined with grammar, json_schema or "
+                           "response_format");
+        }
+        params.grammar = plan.forced_grammar;
+        params.grammar_rules = parse_request_grammar(plan.forced_grammar);
+    }
     // n > 1: n tasks with the same prompt and settings share one channel; event index j is
     // choice j. A fixed seed gives n equal choices, as in llama-server. Each choice has its
     // own output parser.
     const std::vector<int32_t> tokens = tokenize_chat(server, plan.prompt);
     validate_prompt(server, tokens);
-    const size_t checkpoint_at = history_length(server, body, tokens);
+    const size_t checkpoint_at = history_length(server, body, ordered, tokens);
     const size_t n_choices = size_t(std::max(1, params.n_choices));
     auto channel = std::make_shared<TaskChannel>();
     auto parsers = std::make_shared<std::vector<ChatStream>>();

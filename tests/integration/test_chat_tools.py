@@ -167,6 +167,87 @@ def test_openai_client_tool_loop(hermes):
     assert '<tool_response>\n{"temperature": 22}\n</tool_response>' in prompt
 
 
+# Forced calls: the grammar of the family's call syntax around each tool's parameters, so
+# even a random-weight model answers with a call whose arguments validate (Python jsonschema
+# is the oracle).
+FORCE_TOOLS = TOOLS + [{"type": "function", "function": {
+    "name": "book_table",
+    "description": "Book a table",
+    "parameters": {"type": "object", "properties": {
+        "people": {"type": "integer", "minimum": 1, "maximum": 12},
+        "time": {"type": "string", "enum": ["18:00", "19:30", "21:00"]},
+        "names": {"type": "array", "items": {"type": "string", "maxLength": 12}, "minItems": 1, "maxItems": 3},
+    }, "required": ["people", "time", "names"]}}}]
+
+
+def check_calls(choice, allowed, finished=True):
+    import jsonschema
+    if finished:
+        assert choice["finish_reason"] == "tool_calls", choice
+    calls = choice["message"]["tool_calls"]
+    assert calls, choice
+    schemas = {t["function"]["name"]: t["function"]["parameters"] for t in FORCE_TOOLS}
+    for call in calls:
+        assert call["type"] == "function" and call["id"]
+        name = call["function"]["name"]
+        assert name in allowed, call
+        jsonschema.validate(json.loads(call["function"]["arguments"]), schemas[name])
+    return calls
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_required_tool_choice_forces_one_valid_call(hermes, seed):
+    # One call: once it is complete the grammar allows only the end of generation.
+    body = {"messages": USER, "tools": FORCE_TOOLS, "tool_choice": "required", "max_tokens": 300,
+            "temperature": 1.0, "seed": seed, "parallel_tool_calls": False}
+    r = post(hermes, "/v1/chat/completions", body)
+    assert r.status_code == 200, r.text
+    assert len(check_calls(r.json()["choices"][0], {"get_weather", "book_table"})) == 1
+
+
+def test_parallel_forced_calls_all_validate(hermes):
+    # Parallel calls: a random model rarely ends the list, so the answer may stop at the
+    # token limit; every complete call is still valid.
+    body = {"messages": USER, "tools": FORCE_TOOLS, "tool_choice": "required", "max_tokens": 300,
+            "temperature": 1.0, "seed": 4}
+    r = post(hermes, "/v1/chat/completions", body)
+    assert r.status_code == 200, r.text
+    check_calls(r.json()["choices"][0], {"get_weather", "book_table"}, finished=False)
+
+
+def test_named_tool_choice_forces_that_function(hermes):
+    body = {"messages": USER, "tools": FORCE_TOOLS, "max_tokens": 300, "temperature": 1.0, "seed": 7,
+            "tool_choice": {"type": "function", "function": {"name": "book_table"}},
+            "parallel_tool_calls": False}
+    r = post(hermes, "/v1/chat/completions", body)
+    assert r.status_code == 200, r.text
+    calls = check_calls(r.json()["choices"][0], {"book_table"})
+    assert len(calls) == 1
+
+
+def test_forced_call_with_a_grammar_is_400(hermes):
+    err = assert_api_error(post(hermes, "/v1/chat/completions", {
+        "messages": USER, "tools": FORCE_TOOLS, "tool_choice": "required", "max_tokens": 8,
+        "grammar": 'root ::= "x"'}), 400, "invalid_request_error")
+    assert "forced tool call" in err["message"], err
+
+
+def test_openai_client_loop_receives_a_forced_call(hermes):
+    client = openai.OpenAI(base_url=hermes.base + "/v1", api_key="unused", max_retries=0, timeout=120)
+    messages = [{"role": "user", "content": "What's the weather in Paris?"}]
+    first = client.chat.completions.create(model="x", messages=messages, tools=TOOLS, tool_choice="required",
+                                           parallel_tool_calls=False, max_tokens=300, temperature=0.7, seed=5)
+    call = first.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    args = json.loads(call.function.arguments)
+    messages += [first.choices[0].message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"temperature": 22})}]
+    second = client.chat.completions.create(model="x", messages=messages, tools=TOOLS, max_tokens=16, temperature=0)
+    assert isinstance(second.choices[0].message.content, str)
+    prompt = post(hermes, "/apply-template", {"messages": messages, "tools": TOOLS}).json()["prompt"]
+    assert json.dumps(args) in prompt or call.function.arguments in prompt, prompt[-400:]
+
+
 R1 = CORPUS / "templates" / "deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja"       # always opens <think>
 R1_QWEN = CORPUS / "templates" / "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"  # opens it if enable_thinking
 
