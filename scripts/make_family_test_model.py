@@ -40,13 +40,12 @@ records the sha256.
 Usage: make_family_test_model.py --arch smollm3 --type F16 out.gguf
        make_family_test_model.py --all OUT_DIR      (every file the tests use)
 """
-import argparse
 import math
 import os
 import sys
 
 import numpy as np
-from gguf import GGUFWriter, RopeScalingType
+from gguf import RopeScalingType
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -246,41 +245,13 @@ def write_model(arch, type_name, out, seed=1, vocab=base.VOCAB, ablate=()):
     ABLATE.clear()
     ABLATE.update(ablate)
     qtype, ftype = TYPES[type_name]
-    tok = list(base.tokenizer_fields(vocab))
-    n_vocab = next(len(v) for k, v, _, _ in tok if k == "tokenizer.ggml.tokens")
     # smollm3 with RoPE everywhere is the same file read as a llama model.
     file_arch = "llama" if arch == "smollm3" and "rope_everywhere" in ABLATE else arch
-    tmp = out + f".tmp{os.getpid()}"
-    w = GGUFWriter(tmp, file_arch)
-    w.add_name(f"random-{arch}-seed{seed}")
-    t = base.Tensors(w, arch, qtype, seed)
-    ARCHS[arch](w, t, n_vocab)
-    w.add_file_type(ftype)
-    for key, value, vtype, sub in tok:
-        w.add_key_value(key, value, vtype, sub)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    os.replace(tmp, out)   # atomic: tests running side by side never see half a file
+    base.write_gguf(out, file_arch, arch, qtype, ftype, seed, vocab, ARCHS[arch], base.Tensors)
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("out", help="output .gguf path (a folder with --all)")
-    p.add_argument("--arch", choices=sorted(ARCHS))
-    p.add_argument("--type", default="F16", choices=sorted(TYPES))
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--all", action="store_true", help="write every test model into the folder OUT")
-    a = p.parse_args()
-    if a.all:
-        os.makedirs(a.out, exist_ok=True)
-        for arch, type_name in TEST_MODELS:
-            write_model(arch, type_name, os.path.join(a.out, model_name(arch, type_name) + ".gguf"))
-    elif a.arch:
-        write_model(a.arch, a.type, a.out, a.seed)
-    else:
-        p.error("give --arch or --all")
+    base.run_cli(__doc__, ARCHS, TYPES, TEST_MODELS, model_name, write_model)
 
 
 if __name__ == "__main__":

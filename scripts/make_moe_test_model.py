@@ -276,17 +276,17 @@ def arch_gpt_oss(w, t, n_vocab):
 ARCHS = {"qwen3moe": arch_qwen3moe, "glm4moe": arch_glm4moe, "gpt-oss": arch_gpt_oss}
 
 
-def write_model(arch, type_name, out, seed=1, vocab=VOCAB, ablate=()):
-    ABLATE.clear()
-    ABLATE.update(ablate)
-    qtype, ftype = TYPES[type_name]
+def write_gguf(out, file_arch, name_arch, qtype, ftype, seed, vocab, build, tensors=None):
+    """Writes a random model: `build(writer, tensors, n_vocab)` adds its keys and tensors,
+    then the file type and the tokenizer copied from `vocab`. Shared by the generators of
+    the other families (make_hybrid_test_model.py, make_family_test_model.py)."""
     tok = list(tokenizer_fields(vocab))
     n_vocab = next(len(v) for k, v, _, _ in tok if k == "tokenizer.ggml.tokens")
     tmp = out + f".tmp{os.getpid()}"
-    w = GGUFWriter(tmp, arch)
-    w.add_name(f"random-{arch}-seed{seed}")
-    t = Tensors(w, arch, qtype, seed)
-    ARCHS[arch](w, t, n_vocab)
+    w = GGUFWriter(tmp, file_arch)
+    w.add_name(f"random-{name_arch}-seed{seed}")
+    t = (tensors or Tensors)(w, name_arch, qtype, seed)
+    build(w, t, n_vocab)
     w.add_file_type(ftype)
     for key, value, vtype, sub in tok:
         w.add_key_value(key, value, vtype, sub)
@@ -297,22 +297,34 @@ def write_model(arch, type_name, out, seed=1, vocab=VOCAB, ablate=()):
     os.replace(tmp, out)   # atomic: tests running side by side never see half a file
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def write_model(arch, type_name, out, seed=1, vocab=VOCAB, ablate=()):
+    ABLATE.clear()
+    ABLATE.update(ablate)
+    qtype, ftype = TYPES[type_name]
+    write_gguf(out, arch, arch, qtype, ftype, seed, vocab, ARCHS[arch])
+
+
+def run_cli(doc, archs, types, test_models, name_of, write):
+    """The command line of a test-model generator: one model, or every test model."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", help="output .gguf path (a folder with --all)")
-    p.add_argument("--arch", choices=sorted(ARCHS))
-    p.add_argument("--type", default="F16", choices=sorted(TYPES))
+    p.add_argument("--arch", choices=sorted(archs))
+    p.add_argument("--type", default="F16", choices=sorted(types))
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--all", action="store_true", help="write every test model into the folder OUT")
     a = p.parse_args()
     if a.all:
         os.makedirs(a.out, exist_ok=True)
-        for arch, type_name in TEST_MODELS:
-            write_model(arch, type_name, os.path.join(a.out, model_name(arch, type_name) + ".gguf"))
+        for arch, type_name in test_models:
+            write(arch, type_name, os.path.join(a.out, name_of(arch, type_name) + ".gguf"))
     elif a.arch:
-        write_model(a.arch, a.type, a.out, a.seed)
+        write(a.arch, a.type, a.out, a.seed)
     else:
         p.error("give --arch or --all")
+
+
+def main():
+    run_cli(__doc__, ARCHS, TYPES, TEST_MODELS, model_name, write_model)
 
 
 if __name__ == "__main__":
