@@ -11,7 +11,8 @@
 //  - generated_model: a test model made at test time by one of the repository's
 //    generator scripts (the project's .venv Python), checked against the reference's sha256,
 //    so the weights are the ones llama.cpp saw.
-// Used by arch_fidelity_test, moe_fidelity_test and family_fidelity_test.
+// Used by arch_fidelity_test, moe_fidelity_test, family_fidelity_test and
+// hybrid_fidelity_test.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -116,7 +117,11 @@ struct Figures {
     std::vector<std::string> near_ties;   // "prompt:position" skipped by check_topk
 };
 
-inline void check_topk(Model& model, const json& ref, const ContextParams& params, double near_tie, Figures& f) {
+// top1_margin: a different top-1 id counts as a tie, not a disagreement, where llama.cpp's
+// two best are closer than this (default: near_tie).
+inline void check_topk(Model& model, const json& ref, const ContextParams& params, double near_tie, Figures& f,
+                       double top1_margin = -1.0) {
+    if (top1_margin < 0.0) top1_margin = near_tie;
     Context ctx(model, params);
     const int64_t n_vocab = model.hparams().n_vocab;
     EXPECT_EQ(n_vocab, ref.at("n_vocab").get<int64_t>());
@@ -154,7 +159,7 @@ inline void check_topk(Model& model, const json& ref, const ContextParams& param
             const json& ref_top = position.at("top");
             if (best_id(logits, n_vocab) == ref_top.at(0).at(0).get<int32_t>()) {
                 ++f.top1_same;
-            } else if (ref_top.at(0).at(1).get<double>() - ref_top.at(1).at(1).get<double>() < near_tie) {
+            } else if (ref_top.at(0).at(1).get<double>() - ref_top.at(1).at(1).get<double>() < top1_margin) {
                 f.top1_ties.push_back(std::to_string(&prompt - &ref.at("prompts")[0]) + ":" + std::to_string(i));
             }
         }

@@ -1,5 +1,5 @@
 // Fidelity of the hybrid recurrent families (lfm2, qwen35, qwen35moe) against llama.cpp, at
-// every kernel level this CPU supports, with the harness of reference_fidelity.h: models
+// every kernel level this CPU supports, with the harness of fidelity_harness.h: models
 // made at test time by scripts/make_hybrid_test_model.py (F16 and Q4_K; qwen35moe F16 only,
 // see kCases),
 // references recorded from llama-cpp-python 0.3.36 by scripts/record_hybrid_reference.py
@@ -21,7 +21,7 @@
 
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "reference_fidelity.h"
+#include "fidelity_harness.h"
 #include "runtime/context.h"
 
 namespace mmojo {
@@ -30,8 +30,14 @@ namespace {
 using nlohmann::json;
 using namespace fidelity;
 
-const ReferenceSet kHybrid{"tests/reference/hybrid", "hybrid-models", "scripts/make_hybrid_test_model.py",
-                           "hybrid-"};
+json load_reference(const std::string& name) {
+    return read_json(std::string(MMOJO_SOURCE_DIR) + "/tests/reference/hybrid/" + name);
+}
+std::string model_path(const json& reference) {
+    return generated_model(reference, "hybrid-models", "make_hybrid_test_model.py");
+}
+// The recordings' context: 256 positions, one batch per prompt, F32 cache.
+ContextParams reference_params() { return context_params(256); }
 
 // Q4_K: the README's row for quantized files (1.0 / 0.15 / 90 % / greedy until a margin
 // below 1.0). llama.cpp's own batched and one-token Q4_K paths differ by up to 0.55 on these
@@ -62,26 +68,25 @@ protected:
 TEST_P(HybridFidelity, TopkAndGreedyMatchLlamaCpp) {
     const HybridCase& c = std::get<0>(GetParam());
     select_kernels(std::get<1>(GetParam()));
-    const json topk = load_reference(kHybrid, std::string(c.name) + ".topk.json");
-    const json greedy = load_reference(kHybrid, std::string(c.name) + ".greedy.json");
+    const json topk = load_reference(std::string(c.name) + ".topk.json");
+    const json greedy = load_reference(std::string(c.name) + ".greedy.json");
     ASSERT_EQ(topk.at("sha256"), greedy.at("sha256"));
-    std::unique_ptr<Model> model = Model::load(model_path(kHybrid, topk));
+    std::unique_ptr<Model> model = Model::load(model_path(topk));
     Figures f;
     // Top-1 ids compared where the reference's best leads by 0.05 or more (one position of
     // hybrid-qwen35moe-f16 leads by 0.001: a near-tie that rounding decides).
-    check_topk(*model, topk, c.limits.max_abs, f, 0.05);
-    check_greedy(*model, greedy, c.limits.greedy_margin, f);
-    std::string ties;
-    for (const std::string& t : f.near_ties) ties += " " + t;
+    check_topk(*model, topk, reference_params(), c.limits.max_abs, f, 0.05);
+    check_greedy(*model, greedy, reference_params(), c.limits.greedy_margin, f);
+    const int top1_compared = f.positions - int(f.top1_ties.size());
     std::printf("[hybrid-fidelity] %-22s %-10s max %.3e (tol %.2g)  mean %.3e (tol %.2g)  "
                 "top-1 %d/%d  greedy %d/%d  llama.cpp near-ties skipped:%s\n",
                 c.name, cpu_level_name(std::get<1>(GetParam())), f.max_abs, c.limits.max_abs,
-                f.mean_abs, c.limits.mean_abs, f.top1_same, f.top1_compared, f.greedy_same, f.greedy_compared,
-                ties.empty() ? " none" : ties.c_str());
+                f.mean_abs, c.limits.mean_abs, f.top1_same, top1_compared, f.greedy_same, f.greedy_compared,
+                near_tie_list(f).c_str());
     EXPECT_LE(f.near_ties.size(), c.max_near_ties);
     EXPECT_LE(f.max_abs, c.limits.max_abs);
     EXPECT_LE(f.mean_abs, c.limits.mean_abs);
-    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * f.top1_compared);
+    EXPECT_GE(double(f.top1_same), c.limits.top1_fraction * top1_compared);
     EXPECT_GT(f.greedy_compared, 0);
 }
 
@@ -103,8 +108,8 @@ constexpr double kSameTokens = 3e-2;
 class HybridState : public ::testing::TestWithParam<const char*> {
 protected:
     void SetUp() override {
-        ref_ = load_reference(kHybrid, std::string(GetParam()) + ".topk.json");
-        model_ = Model::load(model_path(kHybrid, ref_));
+        ref_ = load_reference(std::string(GetParam()) + ".topk.json");
+        model_ = Model::load(model_path(ref_));
         tokens_ = ref_.at("prompts").at(0).at("tokens").get<std::vector<int32_t>>();
     }
     // Logits of tokens[from, to) of sequence `seq`, decoded in passes of `piece` tokens.
