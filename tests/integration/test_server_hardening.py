@@ -100,7 +100,10 @@ def test_deep_nesting_is_a_400_not_a_crash(server, path, body):
 
 
 def test_nesting_within_the_limit_still_works(server):
-    tools = [{"type": "function", "function": {"name": "f", "parameters": json.loads(nested(100, "leaf"))}}]
+    # 100 levels under the body's own few: parameters is a schema object whose "default"
+    # holds the deep value (tools must be JSON schema objects).
+    deep = json.loads(nested(100, "leaf"))
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object", "default": deep}}}]
     r = post(server, "/apply-template", {"messages": [{"role": "user", "content": "hi"}], "tools": tools})
     assert r.status_code == 200, r.text
 
