@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "tokenizer/unicode.h"
+
 namespace mmojo {
 
 ArgsFileError::ArgsFileError(const std::string& source, size_t line, size_t column,
@@ -303,7 +305,7 @@ private:
                             cp = cp * 16 + uint32_t(std::isdigit(h) ? h - '0' : (std::tolower(h) - 'a' + 10));
                         }
                         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) fail(j - 2, "escape is not a valid Unicode code point");
-                        append_utf8(value, cp);
+                        unicode::append_utf8(value, cp);
                         j += n;
                         break;
                     }
@@ -350,24 +352,6 @@ private:
             j = skip_spaces(s, j + 1);
         }
         if (!rest_is_empty(s, j + 1)) fail(j + 1, "unexpected text after ']'");
-    }
-
-    static void append_utf8(std::string& out, uint32_t cp) {
-        if (cp < 0x80) {
-            out += char(cp);
-        } else if (cp < 0x800) {
-            out += char(0xC0 | (cp >> 6));
-            out += char(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18));
-            out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        }
     }
 
     std::string_view text_;

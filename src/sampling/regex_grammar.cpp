@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sampling/grammar.h"
+#include "tokenizer/unicode.h"
 
 namespace mmojo {
 
@@ -36,22 +37,8 @@ std::string json_char(uint32_t cp) {
         std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(cp));
         return buf;
     }
-    std::string out;   // UTF-8
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        out += char(0xC0 | (cp >> 6));
-        out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += char(0xE0 | (cp >> 12));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    } else {
-        out += char(0xF0 | (cp >> 18));
-        out += char(0x80 | ((cp >> 12) & 0x3F));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    }
+    std::string out;
+    unicode::append_utf8(out, cp);
     return out;
 }
 
